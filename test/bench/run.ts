@@ -1,0 +1,16 @@
+/**
+ * `npm run bench`: runs the benchmark suites and prints their tables. Today: the wire layer's
+ * per-packet micro-benchmarks. The lab issue adds scenario benchmarks against the anchors.
+ */
+import { runWireBenchmarks } from './wire-bench.js';
+
+function table(rows: ReturnType<typeof runWireBenchmarks>): string {
+  const lines = ['| benchmark | ns/packet | packets/s | Mbit/s |', '|---|---:|---:|---:|'];
+  for (const r of rows) {
+    lines.push(`| ${r.name} | ${r.nsPerOp.toFixed(1)} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} | ${r.mbitPerSec === undefined ? '' : Math.round(r.mbitPerSec).toLocaleString('en-US')} |`);
+  }
+  return lines.join('\n');
+}
+
+console.log(`# wire layer micro-benchmarks (node ${process.version}, ${new Date().toISOString()})\n`);
+console.log(table(runWireBenchmarks()));

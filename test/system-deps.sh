@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite uses (run as root). CI runs this first; so does
+# a developer on a fresh machine. Today: tshark (Wireshark's dissector, our second opinion on
+# every byte we decode and encode). Later issues add nftables, iproute2 and friends here.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+if [ "$(id -u)" != 0 ]; then
+  echo "test/system-deps.sh: must run as root (apt-get install); try: sudo bash $0" >&2
+  exit 1
+fi
+packages=(tshark)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages present: ${packages[*]}"
+  exit 0
+fi
+# tshark's package asks whether non-root users may capture: answer no, non-interactively.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
