@@ -93,6 +93,11 @@ export function emitIpv4Header(h: Ipv4Header, buf: Uint8Array, off = 0): number 
   checkUint('ipv4', 'totalLength', h.totalLength, 16);
   checkUint('ipv4', 'flags', h.flags, 3);
   checkUint('ipv4', 'fragmentOffset', h.fragmentOffset, 13);
+  checkUint('ipv4', 'tos', h.tos, 8);
+  checkUint('ipv4', 'identification', h.identification, 16);
+  checkUint('ipv4', 'ttl', h.ttl, 8);
+  checkUint('ipv4', 'protocol', h.protocol, 8);
+  checkUint('ipv4', 'checksum', h.checksum, 16);
   buf[off] = 0x40 | (len >>> 2);
   buf[off + 1] = h.tos;
   writeU16(buf, off + 2, h.totalLength);
@@ -105,6 +110,42 @@ export function emitIpv4Header(h: Ipv4Header, buf: Uint8Array, off = 0): number 
   buf.set(h.dst, off + 16);
   buf.set(h.options, off + 20);
   return len;
+}
+
+/**
+ * Hot-path writer for the 20-byte header we originate (no options, DF set, not a fragment),
+ * checksum included; no allocation. Returns 20.
+ */
+export function writeIpv4Header(
+  buf: Uint8Array,
+  off: number,
+  tos: number,
+  totalLength: number,
+  identification: number,
+  ttl: number,
+  protocol: number,
+  src: Uint8Array,
+  dst: Uint8Array,
+): number {
+  buf[off] = 0x45;
+  buf[off + 1] = tos;
+  writeU16(buf, off + 2, totalLength);
+  writeU16(buf, off + 4, identification);
+  buf[off + 6] = IPV4_FLAG_DF << 5;
+  buf[off + 7] = 0;
+  buf[off + 8] = ttl;
+  buf[off + 9] = protocol;
+  buf[off + 10] = buf[off + 11] = 0;
+  buf[off + 12] = src[0];
+  buf[off + 13] = src[1];
+  buf[off + 14] = src[2];
+  buf[off + 15] = src[3];
+  buf[off + 16] = dst[0];
+  buf[off + 17] = dst[1];
+  buf[off + 18] = dst[2];
+  buf[off + 19] = dst[3];
+  writeU16(buf, off + 10, internetChecksum(buf, off, off + IPV4_MIN_HEADER));
+  return IPV4_MIN_HEADER;
 }
 
 /** Computes and writes the header checksum of the header at `off`; returns it. */

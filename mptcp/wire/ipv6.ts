@@ -42,6 +42,7 @@ export interface Ipv6Parsed {
 
 /** Extension header types we can step over, with how each states its length. */
 const EXT_8OCTET_UNITS = new Set([0, 43, 60, 135, 139, 140]); // HBH, Routing, DestOpts, Mobility, HIP, Shim6
+const EXT_HOP_BY_HOP = 0;
 const EXT_FRAGMENT = 44;
 const EXT_AH = 51;
 const EXT_NO_NEXT = 59;
@@ -74,12 +75,17 @@ export function parseIpv6Header(buf: Uint8Array, off = 0): ParseResult<Ipv6Parse
   let p = off + IPV6_HEADER;
   let fragmented = false;
   while (EXT_8OCTET_UNITS.has(next) || next === EXT_FRAGMENT || next === EXT_AH) {
+    if (next === EXT_HOP_BY_HOP && p !== off + IPV6_HEADER) {
+      return fail('ipv6', 'extension header 0', 'Hop-by-Hop Options must immediately follow the IPv6 header (RFC 8200 §4.1)', p);
+    }
     if (p + 8 > payloadEnd) return fail('ipv6', `extension header ${next}`, 'truncated', p);
     let len: number;
+    let nonFirstFragment = false;
     if (next === EXT_FRAGMENT) {
       len = 8;
       const offsetFlags = readU16(buf, p + 2);
       if ((offsetFlags & 0xfff8) !== 0 || (offsetFlags & 1) !== 0) fragmented = true;
+      nonFirstFragment = (offsetFlags & 0xfff8) !== 0;
     } else if (next === EXT_AH) {
       len = (buf[p + 1] + 2) * 4; // RFC 4302 §2.2: in 4-octet units, minus 2
     } else {
@@ -89,6 +95,9 @@ export function parseIpv6Header(buf: Uint8Array, off = 0): ParseResult<Ipv6Parse
     header.extensionHeaders.push({ type: next, bytes: buf.slice(p, p + len) });
     next = buf[p];
     p += len;
+    // After a non-first fragment's header comes a piece of the Fragmentable Part, not headers
+    // (RFC 8200 §4.5): stop, reporting the Next Header the Fragment header names.
+    if (nonFirstFragment) break;
   }
   if (next === EXT_NO_NEXT) return ok({ header, upperProtocol: next, upperOffset: payloadEnd, payloadEnd, fragmented });
   return ok({ header, upperProtocol: next, upperOffset: p, payloadEnd, fragmented });
@@ -108,6 +117,8 @@ export function emitIpv6Header(h: Ipv6Header, buf: Uint8Array, off = 0): number 
   checkUint('ipv6', 'trafficClass', h.trafficClass, 8);
   checkUint('ipv6', 'flowLabel', h.flowLabel, 20);
   checkUint('ipv6', 'payloadLength', h.payloadLength, 16);
+  checkUint('ipv6', 'nextHeader', h.nextHeader, 8);
+  checkUint('ipv6', 'hopLimit', h.hopLimit, 8);
   writeU32(buf, off, (0x6 << 28) + (h.trafficClass << 20) + h.flowLabel);
   writeU16(buf, off + 4, h.payloadLength);
   buf[off + 6] = h.nextHeader;

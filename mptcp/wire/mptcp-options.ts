@@ -36,6 +36,7 @@ function bad(field: string, rule: string, offset: number): ParseResult<MptcpOpti
  */
 export function parseMptcpOption(buf: Uint8Array, off: number, len: number): ParseResult<MptcpOption> {
   if (len < 3) return bad('length', `${len} is too short for an MPTCP option (needs a subtype byte)`, off + 1);
+  if (len > 40) return bad('length', `${len} exceeds the 40-byte TCP option space (RFC 9293 §3.1)`, off + 1);
   const code = buf[off + 2] >>> 4;
   const low = buf[off + 2] & 0x0f;
   switch (code) {
@@ -172,7 +173,8 @@ export function dssFieldsFromOption(o: DssOption, out: DssFields): DssFields {
   if (hasAck !== (o.dataAck !== undefined)) {
     throw new WireEncodeError('mptcp-option', 'DSS.dataAck', 'must be present exactly when flag A is set');
   }
-  if (hasMap !== (o.dsn !== undefined && o.subflowSeq !== undefined && o.dataLength !== undefined)) {
+  const mapFields = (o.dsn !== undefined ? 1 : 0) + (o.subflowSeq !== undefined ? 1 : 0) + (o.dataLength !== undefined ? 1 : 0);
+  if (mapFields !== (hasMap ? 3 : 0)) {
     throw new WireEncodeError('mptcp-option', 'DSS.mapping', 'dsn, subflowSeq and dataLength must be present exactly when flag M is set');
   }
   if (!hasMap && o.checksum !== undefined) {
@@ -257,6 +259,7 @@ export function emitMptcpOption(o: MptcpOption, buf: Uint8Array, off: number): n
         throw new WireEncodeError('mptcp-option', 'MP_CAPABLE', 'fields must be present in order: senderKey, receiverKey, dataLength, checksum');
       }
       header(buf, off, len, MptcpSubtype.MP_CAPABLE, o.version);
+      checkUint('mptcp-option', 'MP_CAPABLE.flags', o.flags, 8);
       buf[off + 3] = o.flags;
       if (o.senderKey !== undefined) {
         checkU64('mptcp-option', 'senderKey', o.senderKey);
@@ -288,7 +291,9 @@ export function emitMptcpOption(o: MptcpOption, buf: Uint8Array, off: number): n
       header(buf, off, len, MptcpSubtype.MP_JOIN, o.flags);
       checkUint('mptcp-option', 'MP_JOIN.addressId', o.addressId, 8);
       buf[off + 3] = o.addressId;
+      checkUint('mptcp-option', 'MP_JOIN.senderNonce', o.senderNonce, 32);
       if (o.stage === 'syn') {
+        checkUint('mptcp-option', 'MP_JOIN.receiverToken', o.receiverToken, 32);
         writeU32(buf, off + 4, o.receiverToken);
         writeU32(buf, off + 8, o.senderNonce);
       } else {
@@ -308,6 +313,7 @@ export function emitMptcpOption(o: MptcpOption, buf: Uint8Array, off: number): n
         throw new WireEncodeError('mptcp-option', 'ADD_ADDR.truncatedHmac', 'present exactly when E (echo) is clear (RFC 8684 §3.4.1)');
       }
       header(buf, off, len, MptcpSubtype.ADD_ADDR, o.flags);
+      checkUint('mptcp-option', 'ADD_ADDR.addressId', o.addressId, 8);
       buf[off + 3] = o.addressId;
       buf.set(o.address, off + 4);
       let p = off + 4 + o.address.length;
@@ -316,7 +322,10 @@ export function emitMptcpOption(o: MptcpOption, buf: Uint8Array, off: number): n
         writeU16(buf, p, o.port);
         p += 2;
       }
-      if (o.truncatedHmac !== undefined) writeU64(buf, p, o.truncatedHmac);
+      if (o.truncatedHmac !== undefined) {
+        checkU64('mptcp-option', 'ADD_ADDR.truncatedHmac', o.truncatedHmac);
+        writeU64(buf, p, o.truncatedHmac);
+      }
       return len;
     }
     case 'REMOVE_ADDR':
@@ -350,6 +359,10 @@ export function emitMptcpOption(o: MptcpOption, buf: Uint8Array, off: number): n
       return len;
     case 'UNKNOWN':
       if (len > 40 || o.body.length < 1) throw new WireEncodeError('mptcp-option', 'UNKNOWN.body', 'must be 1 to 38 bytes');
+      // The parser yields UNKNOWN only for subtypes 0x9-0xf, read from the body's first nibble.
+      if (o.code < 0x9 || o.code > 0xf || o.body[0] >>> 4 !== o.code) {
+        throw new WireEncodeError('mptcp-option', 'UNKNOWN.code', `${o.code} must be 9-15 and equal the high nibble of body[0]`);
+      }
       buf[off] = TCPOPT_MPTCP;
       buf[off + 1] = len;
       buf.set(o.body, off + 2);

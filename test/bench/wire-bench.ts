@@ -9,7 +9,7 @@
  */
 import { DssFields } from '../../mptcp/wire/dss.js';
 import { dssChecksum, internetChecksum } from '../../mptcp/wire/checksum.js';
-import { emitIpv4Header, fillIpv4Checksum, IPPROTO_TCP, ipv4ChecksumValid } from '../../mptcp/wire/ipv4.js';
+import { IPPROTO_TCP, ipv4ChecksumValid, writeIpv4Header } from '../../mptcp/wire/ipv4.js';
 import { parseTcpPacket } from '../../mptcp/wire/packet.js';
 import { scanSegment, SegmentView, writeDataSegmentHeader } from '../../mptcp/wire/segment-view.js';
 import { fillTcpChecksum, tcpChecksumValid } from '../../mptcp/wire/tcp-header.js';
@@ -49,16 +49,10 @@ const PAYLOAD = 1420;
 function buildSegment(out: Uint8Array, dss: DssFields, seq: number): number {
   const hl = writeDataSegmentHeader(out, 20, 40000, 443, seq, 12345, 0x18, 501, true, 1000, 2000, dss);
   const total = 20 + hl + PAYLOAD;
-  emitIpv4Header(
-    { tos: 0, totalLength: total, identification: 0, flags: 2, fragmentOffset: 0, ttl: 64, protocol: IPPROTO_TCP, checksum: 0, src: SRC, dst: DST, options: EMPTY },
-    out,
-    0,
-  );
-  fillIpv4Checksum(out, 0);
+  writeIpv4Header(out, 0, 0, total, 0, 64, IPPROTO_TCP, SRC, DST);
   fillTcpChecksum(out, 20, total, SRC, DST);
   return total;
 }
-const EMPTY = new Uint8Array(0);
 
 export function runWireBenchmarks(): BenchResult[] {
   const dss = new DssFields();

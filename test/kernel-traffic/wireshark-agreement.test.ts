@@ -24,14 +24,10 @@ function compare(fx: Fixture, frames: TsharkFrame[]): { options: number; fields:
     const p = d.packet;
     if (!p) continue;
     const h = p.tcp.header;
-    expect([formatIp(p.src), formatIp(p.dst), h.srcPort, h.dstPort, h.seq, h.ack], `frame ${d.frame} addresses/ports/seq/ack`).toEqual([
-      t.ipSrc,
-      t.ipDst,
-      t.srcPort,
-      t.dstPort,
-      t.seqRaw,
-      t.ackRaw,
-    ]);
+    expect(
+      [formatIp(p.src), formatIp(p.dst), h.srcPort, h.dstPort, h.seq, h.ack, h.flags, h.window, p.tcp.payloadEnd - p.tcp.payloadOffset],
+      `frame ${d.frame} addresses, ports, seq, ack, flags, window, payload length`,
+    ).toEqual([t.ipSrc, t.ipDst, t.srcPort, t.dstPort, t.seqRaw, t.ackRaw, t.tcpFlags, t.windowRaw, t.payloadLength]);
     const ours = h.options.flatMap((o) => (o.kind === 'mptcp' ? [o.option] : []));
     expect(h.options.filter((o) => o.kind === 'invalid'), `frame ${d.frame} invalid options`).toEqual([]);
     expect(ours.length, `frame ${d.frame} MPTCP option count`).toBe(t.mptcp.length);

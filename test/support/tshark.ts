@@ -51,6 +51,11 @@ export interface TsharkFrame {
   dstPort?: number;
   seqRaw?: number;
   ackRaw?: number;
+  /** TCP flags byte (tshark's tcp.flags has 12 bits; the low 8 are the flags byte). */
+  tcpFlags?: number;
+  /** The raw 16-bit window field and the payload length. */
+  windowRaw?: number;
+  payloadLength?: number;
   /** One tree per MPTCP option, in packet order. */
   mptcp: TsharkTree[];
   /** Every `_ws.expert` entry found anywhere in the frame. */
@@ -113,6 +118,9 @@ export function tsharkFrames(json: unknown): TsharkFrame[] {
       dstPort: num(str(tcp, 'tcp.dstport')),
       seqRaw: num(str(tcp, 'tcp.seq_raw') ?? str(tcp, 'tcp.seq')),
       ackRaw: num(str(tcp, 'tcp.ack_raw') ?? str(tcp, 'tcp.ack')),
+      tcpFlags: str(tcp, 'tcp.flags') === undefined ? undefined : Number(BigInt(str(tcp, 'tcp.flags') ?? '0') & 0xffn),
+      windowRaw: num(str(tcp, 'tcp.window_size_value')),
+      payloadLength: num(str(tcp, 'tcp.len')),
       mptcp: asArray(opts?.mptcp).filter((t): t is TsharkTree => typeof t === 'object' && !Array.isArray(t)),
       experts,
       malformed: '_ws.malformed' in layers,

@@ -113,3 +113,23 @@ describe('writeDataSegmentHeader', () => {
     );
   });
 });
+
+describe('writeIpv4Header', () => {
+  it('writes the same bytes as the representation emitter plus fillIpv4Checksum', async () => {
+    const { emitIpv4Header, fillIpv4Checksum, writeIpv4Header, ipv4ChecksumValid } = await import('../../../mptcp/wire/ipv4.js');
+    fc.assert(
+      fc.property(fc.nat({ max: 255 }), fc.integer({ min: 20, max: 0xffff }), fc.nat({ max: 0xffff }), fc.nat({ max: 255 }), fc.uint8Array({ minLength: 8, maxLength: 8 }), (tos, len, id, ttl, addrs) => {
+        const a = new Uint8Array(20);
+        const b = new Uint8Array(20);
+        const src = addrs.slice(0, 4);
+        const dst = addrs.slice(4);
+        writeIpv4Header(a, 0, tos, len, id, ttl, 6, src, dst);
+        emitIpv4Header({ tos, totalLength: len, identification: id, flags: 2, fragmentOffset: 0, ttl, protocol: 6, checksum: 0, src, dst, options: new Uint8Array(0) }, b, 0);
+        fillIpv4Checksum(b, 0);
+        expect(a).toEqual(b);
+        expect(ipv4ChecksumValid(a, 0)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
