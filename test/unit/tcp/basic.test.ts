@@ -58,7 +58,7 @@ function transfer(pair: Pair, aToB: number, bToA: number) {
   const done = pair.run(() => {
     client.step();
     server?.step();
-    return client.closed && server !== null && (server as App).closed;
+    return client.closed && server !== null && (server).closed;
   });
   return { done, client, server: server as App | null, dataA, dataB };
 }
