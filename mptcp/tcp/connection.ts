@@ -47,7 +47,6 @@ export class TcpConnection {
   readonly localPort: number;
   readonly remotePort: number;
   private readonly cfg: TcpConfig;
-  private readonly ipv6: boolean;
 
   // Send sequence space, relative to ISS (ISS = 0; first data byte = 1).
   private readonly iss: number;
@@ -139,7 +138,6 @@ export class TcpConnection {
     this.cfg = p.config;
     this.localPort = p.localPort;
     this.remotePort = p.remotePort;
-    this.ipv6 = p.ipv6;
     this.iss = p.iss >>> 0;
     this.tsOffset = p.tsOffset >>> 0;
     this.state = state;

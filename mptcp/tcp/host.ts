@@ -45,10 +45,50 @@ interface Entry extends HostConnection {
   listener: Listener | null;
 }
 
+/**
+ * Connections by port pair (local * 65536 + remote), then by addresses: a lookup per packet
+ * with no allocation (a string key would format two addresses per segment).
+ */
+class ConnectionTable {
+  private readonly buckets = new Map<number, Entry[]>();
+  size = 0;
+
+  get(local: Uint8Array, lport: number, remote: Uint8Array, rport: number): Entry | undefined {
+    const b = this.buckets.get(lport * 65536 + rport);
+    if (!b) return undefined;
+    for (const e of b) if (sameBytes(e.local, local) && sameBytes(e.remote, remote)) return e;
+    return undefined;
+  }
+
+  add(e: Entry): void {
+    const k = e.tcp.localPort * 65536 + e.tcp.remotePort;
+    const b = this.buckets.get(k);
+    if (b) b.push(e);
+    else this.buckets.set(k, [e]);
+    this.size++;
+  }
+
+  delete(e: Entry): void {
+    const k = e.tcp.localPort * 65536 + e.tcp.remotePort;
+    const b = this.buckets.get(k);
+    const i = b ? b.indexOf(e) : -1;
+    if (!b || i < 0) return;
+    b.splice(i, 1);
+    if (b.length === 0) this.buckets.delete(k);
+    this.size--;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class TcpHost implements PacketEndpoint {
   readonly config: TcpConfig;
   readonly counters: HostCounters = { packetsIn: 0, packetsOut: 0, badChecksum: 0, malformed: 0, notForUs: 0, resetsSent: 0, backlogDrops: 0 };
-  private readonly conns = new Map<string, Entry>();
+  private readonly conns = new ConnectionTable();
   private readonly listeners = new Map<number, Listener>();
   private readonly view = new SegmentView();
   private readonly isnSecret: Uint8Array;
@@ -86,7 +126,7 @@ export class TcpHost implements PacketEndpoint {
       now,
     });
     const e: Entry = { tcp, local, remote, key: key(local, localPort, remote, remotePort), listener: null };
-    this.conns.set(e.key, e);
+    this.conns.add(e);
     this.rr.push(e);
     return e;
   }
@@ -136,15 +176,14 @@ export class TcpHost implements PacketEndpoint {
       this.counters.malformed++;
       return;
     }
-    const k = key(dst, v.dstPort, src, v.srcPort);
-    const e = this.conns.get(k);
+    const e = this.conns.get(dst, v.dstPort, src, v.srcPort);
     if (e) {
       e.tcp.handleSegment(now, v, packet);
       this.afterInput(now, e);
       return;
     }
     const listener = this.listeners.get(v.dstPort);
-    const isOurs = this.addresses.some((a) => a.length === dst.length && a.every((b, i) => b === dst[i]));
+    const isOurs = this.addresses.some((a) => sameBytes(a, dst));
     if (listener && isOurs && v.flags & TcpFlag.SYN && !(v.flags & (TcpFlag.ACK | TcpFlag.RST))) {
       if (listener.pending >= listener.backlog) {
         this.counters.backlogDrops++;
@@ -156,9 +195,9 @@ export class TcpHost implements PacketEndpoint {
         { config: this.config, localPort: v.dstPort, remotePort: v.srcPort, ipv6: version === 6, iss: this.isn(now, local, v.dstPort, remote, v.srcPort), tsOffset: this.random.nextU32(), now },
         v,
       );
-      const entry: Entry = { tcp, local, remote, key: k, listener };
+      const entry: Entry = { tcp, local, remote, key: key(local, v.dstPort, remote, v.srcPort), listener };
       listener.pending++;
-      this.conns.set(k, entry);
+      this.conns.add(entry);
       this.rr.push(entry);
       return;
     }
@@ -228,7 +267,7 @@ export class TcpHost implements PacketEndpoint {
       e.listener.pending--;
       e.listener = null;
     }
-    if (this.conns.get(e.key) === e) this.conns.delete(e.key);
+    this.conns.delete(e);
     const i = this.rr.indexOf(e);
     if (i >= 0) this.rr.splice(i, 1);
   }
@@ -278,7 +317,7 @@ export class TcpHost implements PacketEndpoint {
     for (let i = 0; i <= hi - lo; i++) {
       const p = this.nextEphemeral;
       this.nextEphemeral = p >= hi ? lo : p + 1;
-      if (!this.conns.has(key(local, p, remote, remotePort)) && !this.listeners.has(p)) return p;
+      if (!this.conns.get(local, p, remote, remotePort) && !this.listeners.has(p)) return p;
     }
     throw new Error(`no free local port in ${lo}-${hi} towards ${formatIp(remote)}:${remotePort}`);
   }

@@ -32,9 +32,13 @@ function bad(field: string, rule: string, offset: number): ParseResult<MptcpOpti
 
 /**
  * Parses the MPTCP option whose kind byte is at `off`. `len` is its length byte, already
- * checked by the TCP option walker to be >= 2 and to fit in the buffer.
+ * checked by the TCP option walker to be >= 2 and to fit in the buffer (checked again here,
+ * so that a direct caller's bad bounds give an error, never a read past the buffer).
  */
 export function parseMptcpOption(buf: Uint8Array, off: number, len: number): ParseResult<MptcpOption> {
+  if (off < 0 || off + Math.max(len, 2) > buf.length) {
+    return fail('mptcp-option', 'length', `${len} bytes at offset ${off} run past the ${buf.length}-byte buffer`);
+  }
   if (len < 3) return bad('length', `${len} is too short for an MPTCP option (needs a subtype byte)`, off + 1);
   if (len > 40) return bad('length', `${len} exceeds the 40-byte TCP option space (RFC 9293 §3.1)`, off + 1);
   const code = buf[off + 2] >>> 4;

@@ -48,6 +48,7 @@ export interface TcpParsed {
 
 /** Parses the TCP segment occupying [off, end) of `buf`. */
 export function parseTcpSegment(buf: Uint8Array, off: number, end: number): ParseResult<TcpParsed> {
+  if (off < 0 || end > buf.length || off > end) return fail('tcp', 'bounds', `[${off}, ${end}) is not inside the ${buf.length}-byte buffer`);
   const avail = end - off;
   if (avail < TCP_MIN_HEADER) return fail('tcp', 'header', `needs ${TCP_MIN_HEADER} bytes, have ${avail}`, off);
   const headerLength = (buf[off + 12] >>> 4) * 4;

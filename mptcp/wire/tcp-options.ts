@@ -54,6 +54,9 @@ function invalid(buf: Uint8Array, p: number, len: number, field: string, rule: s
 
 /** Parses the option area [start, end) of `buf` (offsets in the returned errors are in `buf`). */
 export function parseTcpOptions(buf: Uint8Array, start: number, end: number): ParseResult<TcpOption[]> {
+  if (start < 0 || end > buf.length) {
+    return fail('tcp-option', 'bounds', `[${start}, ${end}) is not inside the ${buf.length}-byte buffer`);
+  }
   const out: TcpOption[] = [];
   let p = start;
   while (p < end) {

@@ -2,6 +2,7 @@
  * `npm run bench`: runs the benchmark suites and prints their tables. Today: the wire layer's
  * per-packet micro-benchmarks. The lab issue adds scenario benchmarks against the anchors.
  */
+import { runTcpEngineBenchmark } from './tcp-engine-bench.js';
 import { runWireBenchmarks } from './wire-bench.js';
 
 function table(rows: ReturnType<typeof runWireBenchmarks>): string {
@@ -14,3 +15,9 @@ function table(rows: ReturnType<typeof runWireBenchmarks>): string {
 
 console.log(`# wire layer micro-benchmarks (node ${process.version}, ${new Date().toISOString()})\n`);
 console.log(table(runWireBenchmarks()));
+
+const engine = runTcpEngineBenchmark(Number(process.env.BENCH_MIB ?? 256));
+console.log(`\n# TCP engine without I/O\n`);
+console.log('| benchmark | goodput | CPU s/GB | packets |');
+console.log('|---|---:|---:|---:|');
+console.log(`| ${engine.name} | ${engine.gbitPerSec.toFixed(2)} Gbit/s | ${engine.cpuSecondsPerGB.toFixed(2)} | ${engine.packets.toLocaleString('en-US')} |`);

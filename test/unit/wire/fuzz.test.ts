@@ -72,7 +72,7 @@ function fuzzMptcp(buf: Uint8Array, off: number, len: number): void {
 
 function fuzzTcpOptions(buf: Uint8Array, start: number, end: number): void {
   const v = check(parseTcpOptions(buf, start, end), buf, 'parseTcpOptions');
-  if (v !== undefined && end - start <= 40) {
+  if (v !== undefined && end >= start && end - start <= 40) {
     const out = new Uint8Array(40);
     emitTcpOptions(v, out, 0);
     same(out.subarray(0, end - start), buf.subarray(start, end), 'TCP options', buf);
@@ -256,8 +256,18 @@ describe('wire parsers never throw and return typed errors', () => {
     },
   );
   fuzz(
+    'random bytes -> parseTcpSegment, parseTcpOptions, parseMptcpOption with any bounds, in range or not',
+    0.04,
+    fc.tuple(randomBytes, fc.integer({ min: -4, max: 130 }), fc.integer({ min: -4, max: 130 })),
+    ([b, from, to]) => {
+      fuzzTcpSegment(b, from, to);
+      fuzzTcpOptions(b, from, to);
+      fuzzMptcp(b, from, to - from);
+    },
+  );
+  fuzz(
     'bit-flipped valid packets -> every parser',
-    0.26,
+    0.22,
     fc.tuple(fc.nat({ max: pool.length - 1 }), fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), fc.boolean()),
     ([i, flips, cutToo]) => {
       const p = pool[i];

@@ -486,6 +486,14 @@ describe('every illegal length is refused with a typed error naming the subtype'
     }
   });
 
+  it('a length running past the buffer is refused, not read', () => {
+    for (let code = 0; code < 16; code++) {
+      expectErr(parseMptcpOption(new Uint8Array([30, 12, code << 4, 0]), 0, 12), 'mptcp-option', 'length');
+      expectErr(parseMptcpOption(new Uint8Array([30, 4, code << 4, 0]), 1, 4), 'mptcp-option', 'length');
+      expectErr(parseMptcpOption(new Uint8Array([30, 4, code << 4, 0]), -1, 4), 'mptcp-option', 'length');
+    }
+  });
+
   it('length 2 (no subtype byte) is refused for every subtype nibble', () => {
     for (let code = 0; code < 16; code++) {
       const buf = new Uint8Array([30, 2, code << 4, 0]);

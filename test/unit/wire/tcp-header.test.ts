@@ -117,6 +117,14 @@ describe('parseTcpSegment', () => {
     expectErr(parseTcpSegment(c, 0, c.length), 'tcp', 'dataOffset');
   });
 
+  it('refuses bounds outside the buffer instead of reading past it', () => {
+    expectErr(parseTcpSegment(SEGMENT, 0, SEGMENT.length + 1), 'tcp', 'bounds');
+    expectErr(parseTcpSegment(SEGMENT, -1, SEGMENT.length), 'tcp', 'bounds');
+    // An MPTCP option whose bytes the buffer lacks must not be read (it would hold BigInts of garbage).
+    const b = cat(hex('0001 0002 00000000 00000000 80 02 0000 0000 0000'), hex('1e 0c 60 00'));
+    expectErr(parseTcpSegment(b, 0, 32), 'tcp', 'bounds');
+  });
+
   it('passes option framing errors up', () => {
     const b = SEGMENT.slice();
     b[23] = 0x0b; // timestamps claims 11 bytes, 10 remain in the option area

@@ -120,6 +120,11 @@ describe('parseTcpOptions: framing errors refuse the list', () => {
       expect(e.offset).toBe(c.offset);
     });
   }
+  it('an area reaching past the buffer is refused, not read', () => {
+    expectErr(parseTcpOptions(hex('1e 0c 60 00'), 0, 12), 'tcp-option', 'bounds');
+    expectErr(parseTcpOptions(hex('01 01'), -1, 2), 'tcp-option', 'bounds');
+  });
+
   it('error offsets are relative to the buffer, not the area', () => {
     const buf = cat(new Uint8Array(20), hex('02 00 00 00'));
     expect(expectErr(parseTcpOptions(buf, 20, 24), 'tcp-option', 'length').offset).toBe(21);
