@@ -80,7 +80,7 @@ export const NOT_BUILT_FILE = 'not-built.txt';
 export const ADDON_PATH_ENV = 'MPTCP_RAW_ADDON';
 
 /** The native folder, seen from this module in the source tree and in dist/. */
-function nativeDirCandidates(): string[] {
+export function nativeDirCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   return [join(here, '..', 'native'), join(here, '..', '..', '..', 'mptcp', 'native')];
 }
@@ -89,7 +89,7 @@ let cached: RawSocketBinding | BindingUnavailable | undefined;
 
 /** The real addon, or why it is unavailable. Never throws; the result is cached. */
 export function loadRawSocketBinding(): RawSocketBinding | BindingUnavailable {
-  cached ??= load();
+  cached ??= probeRawSocketBinding();
   return cached;
 }
 
@@ -104,10 +104,20 @@ export function isUnavailable(b: RawSocketBinding | BindingUnavailable): b is Bi
   return 'unavailable' in b;
 }
 
-function load(): RawSocketBinding | BindingUnavailable {
-  if (process.platform !== 'linux') return { unavailable: true, reason: `raw sockets need Linux (this is ${process.platform})` };
-  const override = process.env[ADDON_PATH_ENV];
-  const dirs = nativeDirCandidates();
+export interface ProbeOptions {
+  /** Folders holding build/Release/mptcp_raw.node (and build/not-built.txt). */
+  dirs?: readonly string[];
+  /** An explicit .node path (default: $MPTCP_RAW_ADDON). */
+  override?: string | undefined;
+  platform?: NodeJS.Platform;
+}
+
+/** Loads the addon (uncached), or says why it cannot. Never throws. */
+export function probeRawSocketBinding(opts: ProbeOptions = {}): RawSocketBinding | BindingUnavailable {
+  const platform = opts.platform ?? process.platform;
+  if (platform !== 'linux') return { unavailable: true, reason: `raw sockets need Linux (this is ${platform})` };
+  const override = 'override' in opts ? opts.override : process.env[ADDON_PATH_ENV];
+  const dirs = opts.dirs ?? nativeDirCandidates();
   const files = override !== undefined && override !== '' ? [override] : dirs.map((d) => join(d, 'build', 'Release', ADDON_FILE));
   const file = files.find((f) => existsSync(f));
   if (file === undefined) {
@@ -130,7 +140,9 @@ function looksLikeBinding(x: unknown): x is RawSocketBinding {
   return names.every((n) => typeof (x as Record<string, unknown>)[n] === 'function');
 }
 
-const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+const errnoNames = new Map<number, string>();
+// First name wins for aliases (EAGAIN before EWOULDBLOCK, ENOTSUP before EOPNOTSUPP...).
+for (const [name, n] of Object.entries(osConstants.errno)) if (!errnoNames.has(n)) errnoNames.set(n, name);
 
 /** "EAGAIN" for 11, "errno 999" for unknown numbers. */
 export function errnoName(errno: number): string {

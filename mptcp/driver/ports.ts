@@ -93,25 +93,30 @@ export function formatReservedPorts(ranges: readonly PortRange[]): string {
   return normalizeRanges(ranges).map(formatRange).join(',');
 }
 
+/** Fewest client ports worth taking above the ephemeral range before looking below it. */
+export const MIN_CLIENT_PORTS = 1024;
+
 /**
- * The client port range: the largest stretch of [LOWEST_CLIENT_PORT, 65535] outside the
- * ephemeral range (above it when there is a tie; 61000-65535 with Linux's defaults), or
- * `size` ports at its start when `size` is given. Throws with the fix when nothing is left.
+ * The client port range, outside the ephemeral range: preferably above it (61000-65535 with
+ * Linux's defaults), where no well-known services listen; below it (from LOWEST_CLIENT_PORT)
+ * only when fewer than `size` (default MIN_CLIENT_PORTS) ports are left above. With `size`, the
+ * range holds exactly that many ports; without, all of its side. Throws with the fix when
+ * neither side has room.
  */
 export function chooseClientPortRange(ephemeral: PortRange, size?: number): PortRange {
-  const below: PortRange | undefined = ephemeral.lo > LOWEST_CLIENT_PORT ? { lo: LOWEST_CLIENT_PORT, hi: ephemeral.lo - 1 } : undefined;
   const above: PortRange | undefined = ephemeral.hi < 65535 ? { lo: Math.max(ephemeral.hi + 1, LOWEST_CLIENT_PORT), hi: 65535 } : undefined;
+  const below: PortRange | undefined = ephemeral.lo > LOWEST_CLIENT_PORT ? { lo: LOWEST_CLIENT_PORT, hi: ephemeral.lo - 1 } : undefined;
   const span = (r: PortRange | undefined) => (r === undefined ? 0 : r.hi - r.lo + 1);
-  const best = span(above) >= span(below) ? above : below;
-  const want = size ?? span(best);
-  if (best === undefined || want < 1 || span(best) < want) {
+  const need = size ?? MIN_CLIENT_PORTS;
+  const side = [above, below].find((r) => r !== undefined && span(r) >= need);
+  if (side === undefined || need < 1) {
     const what = size === undefined ? 'free client ports' : `${size} free client ports`;
     throw new Error(
       `no ${what} outside the kernel's ephemeral range ${formatRange(ephemeral)}: ` +
         `shrink it, e.g. sysctl -w net.ipv4.ip_local_port_range="32768 60999"`,
     );
   }
-  return { lo: best.lo, hi: best.lo + want - 1 };
+  return { lo: side.lo, hi: size === undefined ? side.hi : side.lo + size - 1 };
 }
 
 /**

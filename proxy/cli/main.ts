@@ -6,6 +6,7 @@
  * one-line message and exit code 1 (never a stack trace for a user error).
  */
 import { readFileSync } from 'node:fs';
+import { runCat } from './commands/cat.js';
 import { runDecode } from './commands/decode.js';
 import { runDemo } from './commands/demo.js';
 
@@ -15,6 +16,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  cat: { summary: 'netcat over our userspace TCP on raw sockets (root)', run: runCat },
   decode: { summary: 'decode a pcap/pcapng file: TCP headers and every MPTCP option', run: runDecode },
   demo: { summary: 'the built-in demo (what `npm start` runs)', run: runDemo },
 };
