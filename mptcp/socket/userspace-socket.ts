@@ -28,6 +28,8 @@ export class UserspaceSocket extends Duplex implements ConnectionObserver {
   private readPaused = false;
   private ended = false;
   private finished = false;
+  private resetError: UserspaceSocketError | null = null;
+  private eofPushed = false;
 
   constructor(
     private readonly runtime: StackRuntime,
@@ -128,8 +130,8 @@ export class UserspaceSocket extends Duplex implements ConnectionObserver {
           break;
         case 'reset': {
           const code = e.reason === 'refused' ? 'ECONNREFUSED' : e.reason === 'timeout' ? 'ETIMEDOUT' : e.reason === 'aborted' ? 'ECONNABORTED' : 'ECONNRESET';
-          if (!this.destroyed) this.destroy(new UserspaceSocketError(code, `${code}: ${this.remoteAddress}:${this.remotePort}`));
-          return false;
+          this.resetError = new UserspaceSocketError(code, `${code}: ${this.remoteAddress}:${this.remotePort}`);
+          break;
         }
         case 'readable':
           break;
@@ -144,8 +146,9 @@ export class UserspaceSocket extends Duplex implements ConnectionObserver {
       }
       this.runtime.wake(); // reading may open the receive window
     }
-    if (this.ended && tcp.readableBytes === 0 && !this.readableEnded && !this.readPaused) {
-      this.push(null);
+    if (this.ended && tcp.readableBytes === 0 && !this.eofPushed) {
+      this.eofPushed = true;
+      this.push(null); // 'end' follows once the application has read what is buffered
     }
     if (this.pendingWrite) {
       const p = this.pendingWrite;
@@ -156,11 +159,15 @@ export class UserspaceSocket extends Duplex implements ConnectionObserver {
       } else p.chunk = p.chunk.subarray(n);
       if (n > 0) this.runtime.wake();
     }
-    if (this.finished && tcp.readableBytes === 0) {
-      if (!this.destroyed) this.destroy();
+    // As with a kernel socket, data received before a reset is still delivered, then the error.
+    if (this.resetError && (tcp.readableBytes === 0 || this.destroyed)) {
+      if (!this.destroyed) this.destroy(this.resetError);
       return false;
     }
-    return !this.destroyed || !tcp.isClosed;
+    // Both directions done in the engine: the stream closes by itself (autoDestroy) once the
+    // application has consumed the data and finished writing, as net.Socket does.
+    if (this.destroyed || (this.finished && this.eofPushed && this.writableFinished)) return false;
+    return true;
   }
 }
 

@@ -24,6 +24,16 @@ export function createCongestionControl(algorithm: CongestionAlgorithm, mss: num
 
 export const INITIAL_WINDOW_SEGMENTS = 10;
 
+/**
+ * Slow start grows by the bytes acknowledged (RFC 3465 byte counting). RFC 3465 §2.2 caps
+ * one ACK's credit at L = 2 SMSS; we allow L = 16 SMSS, as receivers that ACK a batch of
+ * segments at once (GRO, batched receive) would otherwise halve slow start (Linux applies
+ * no such cap).
+ */
+function slowStartIncrease(acked: number, mss: number): number {
+  return Math.min(acked, 16 * mss);
+}
+
 export class NewReno implements CongestionControl {
   readonly name = 'newreno';
   cwnd: number;
@@ -36,7 +46,7 @@ export class NewReno implements CongestionControl {
 
   onAck(_now: number, acked: number): void {
     if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, 2 * this.mss); // ABC with L = 2 (RFC 3465 §2.2)
+      this.cwnd += slowStartIncrease(acked, this.mss);
       return;
     }
     // Congestion avoidance: one MSS per cwnd of acknowledged bytes (RFC 5681 §3.1, eq. 3).
@@ -79,7 +89,7 @@ export class Cubic implements CongestionControl {
 
   onAck(now: number, acked: number, rttMs: number | undefined): void {
     if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, 2 * this.mss);
+      this.cwnd += slowStartIncrease(acked, this.mss);
       return;
     }
     const seg = this.cwnd / this.mss;

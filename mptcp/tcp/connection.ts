@@ -29,6 +29,8 @@ const DEFAULT_PEER_MSS_V6 = 1220;
 const TS_OPTION_SPACE = 12;
 /** ACK every segment for the first few (Linux "quickack"), helping the peer's slow start. */
 const QUICKACK_SEGMENTS = 16;
+/** Bound on ACKs owed for data that arrived in one batch. */
+const MAX_QUEUED_ACKS = 64;
 
 export interface ConnectionParams {
   config: TcpConfig;
@@ -98,6 +100,8 @@ export class TcpConnection {
   private sendRst = false;
   private sendProbe = false;
   private bytesSinceAck = 0;
+  /** RCV.NXT values still to be acknowledged one by one (see onData). */
+  private readonly ackQueue: number[] = [];
   private segmentsReceivedData = 0;
 
   // Loss recovery.
@@ -377,6 +381,9 @@ export class TcpConnection {
   }
 
   private onRst(seq: number, wnd: number): void {
+    // RFC 1337 §3: ignore RSTs in TIME_WAIT (both directions are complete; a RST here is
+    // either stale or the peer answering a late segment after it closed).
+    if (this.state === 'TIME_WAIT') return;
     // RFC 5961 §3.2: reset only on an exact match; in-window -> challenge ACK; else drop.
     if (seq === this.rcvNxt || (this.state === 'SYN_RECEIVED' && seq >= this.rcvNxt && seq < this.rcvNxt + Math.max(wnd, 1))) {
       this.emit({ type: 'reset', reason: 'peer-reset' });
@@ -451,14 +458,16 @@ export class TcpConnection {
     if (this.inRecovery) {
       if (ack >= this.recoveryPoint) {
         this.inRecovery = false; // RFC 6675 §5 step (A)
+        this.afterRto = false;
         this.board.lostBelow = 0;
       } else if (!this.sackOk) {
         this.board.lostBelow = Math.max(this.board.lostBelow, ack + this.sendMss()); // RFC 6582 partial ACK
         this.board.highRxt = ack;
       }
-    } else {
-      this.cc.onAck(now, acked, this.rtt.hasMeasurement ? this.rtt.latest : undefined);
     }
+    // Fast recovery holds cwnd (RFC 6675 §5); after an RTO the sender is in slow start again
+    // (RFC 5681 §3.1), so the window grows with every ACK while the lost data is resent.
+    if (!this.inRecovery || this.afterRto) this.cc.onAck(now, acked, this.rtt.hasMeasurement ? this.rtt.latest : undefined);
     this.rtoDeadline = this.sndMax > this.sndUna ? now + this.rtt.rto : Infinity; // RFC 6298 §5.3
     if (this.wasSendBufferFull && this.writableBytes > 0) {
       this.wasSendBufferFull = false;
@@ -521,9 +530,14 @@ export class TcpConnection {
       }
       this.bytesSinceAck += data.length;
       // RFC 5681 §4.2: ACK at least every second full-sized segment; immediately when
-      // filling a gap (§3.2).
-      if (hadGap || this.bytesSinceAck >= 2 * this.cfg.mss || this.segmentsReceivedData <= QUICKACK_SEGMENTS) this.ackNow = true;
-      else if (this.ackDeadline === Infinity) this.ackDeadline = now + this.cfg.delayedAckMs;
+      // filling a gap (§3.2). Segments that arrive in one batch still get their own ACKs
+      // (queued with the RCV.NXT they acknowledge): one cumulative ACK per batch would starve
+      // the sender's window growth and turn a single lost ACK into a timeout.
+      if (hadGap || this.segmentsReceivedData <= QUICKACK_SEGMENTS) this.ackNow = true;
+      else if (this.bytesSinceAck >= 2 * (this.cfg.mss - (this.tsOk ? TS_OPTION_SPACE : 0))) {
+        if (this.ackQueue.length < MAX_QUEUED_ACKS) this.ackQueue.push(this.rcvNxt);
+        this.bytesSinceAck = 0;
+      } else if (this.ackDeadline === Infinity) this.ackDeadline = now + this.cfg.delayedAckMs;
       this.emit({ type: 'readable' });
     } else {
       this.reassembly.insert(seq, data);
@@ -610,12 +624,16 @@ export class TcpConnection {
     // RFC 6298 §5.4 and RFC 6675 §5.1: everything not SACKed is lost; retransmit from SND.UNA.
     this.cc.onRetransmissionTimeout(now, this.board.pipe(this.sndUna, this.sndMax));
     this.inRecovery = true;
+    this.afterRto = true;
     this.recoveryPoint = this.sndMax;
     this.board.lostBelow = this.sndMax;
     this.board.highRxt = this.sndUna;
     this.dupAcks = 0;
     this.forceRetransmit = true;
   }
+
+  /** The current recovery began with an RTO (slow start), not with duplicate ACKs. */
+  private afterRto = false;
 
   private armKeepalive(now: number): void {
     this.keepaliveDeadline = this.cfg.keepaliveIdleMs > 0 && this.state === 'ESTABLISHED' ? now + this.cfg.keepaliveIdleMs : Infinity;
@@ -680,6 +698,8 @@ export class TcpConnection {
       return this.writeSegment(out, off, toWire(this.iss, this.sndUna - 1), toWire(this.irs, this.rcvNxt), ACK, null, 0, 0, now, true);
     }
     if (this.ackNow) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), ACK, null, 0, 0, now, true);
+    const queued = this.ackQueue.shift();
+    if (queued !== undefined) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, queued), ACK, null, 0, 0, now, true);
     return 0;
   }
 
@@ -699,9 +719,13 @@ export class TcpConnection {
     const room = Math.floor(Math.min(cwndRoom, wndRoom));
     if (room <= 0) return 0;
     const n = Math.min(unsent, room, mss);
-    // Sender-side SWS avoidance (RFC 9293 §3.8.6.2.1), Nagle off: a partial segment goes out
-    // only when it is all we have, or the window is at least half the largest seen.
-    if (n < mss && n < unsent && wndRoom < this.maxSndWnd / 2) return 0;
+    if (n < mss && n < unsent) {
+      // A partial segment while more data waits: never because of cwnd (send whole segments
+      // as the window opens), and for the peer's window only when it is at least half the
+      // largest it offered (sender SWS avoidance, RFC 9293 §3.8.6.2.1). Nagle stays off: a
+      // partial segment that is all we have goes out at once.
+      if (cwndRoom < mss || wndRoom < this.maxSndWnd / 2) return 0;
+    }
     return n;
   }
 
@@ -811,10 +835,12 @@ export class TcpConnection {
     writeU16(out, off + 14, this.advertiseWindow(isSyn));
     writeU32(out, off + 16, 0); // checksum (host fills) and urgent pointer
     this.st.segmentsSent++;
-    if (flags & ACK) {
+    if (flags & ACK && ackWire === toWire(this.irs, this.rcvNxt)) {
+      // This segment acknowledges everything received so far.
       this.ackNow = false;
       this.ackDeadline = Infinity;
       this.bytesSinceAck = 0;
+      this.ackQueue.length = 0;
     }
     return hl;
   }
@@ -830,11 +856,15 @@ export class TcpConnection {
     if (right < this.announcedRight) right = this.announcedRight;
     const shift = isSyn ? 0 : this.rcvWscale;
     const field = Math.min(65535, Math.floor((right - this.rcvNxt) / 2 ** shift));
-    this.announcedRight = this.rcvNxt + field * 2 ** shift;
+    // The scaled field rounds down; the right edge we honour never moves left (RFC 7323 §2.4).
+    this.announcedRight = Math.max(this.announcedRight, this.rcvNxt + field * 2 ** shift);
     return field;
   }
 
   private maybeWindowUpdate(): void {
+    // After the peer's FIN no more data can come: a window update would only reach a peer
+    // that may already be gone (and answer with a RST).
+    if (this.peerFinConsumed) return;
     const free = Math.max(0, this.rcvBufSize - this.recvQueue.length - this.reassembly.bufferedBytes);
     const current = this.announcedRight - this.rcvNxt;
     if (current < Math.max(2 * this.cfg.mss, this.rcvBufSize / 4) && this.rcvNxt + free - this.announcedRight >= this.cfg.mss) this.ackNow = true;

@@ -131,6 +131,11 @@ export class TcpHost implements PacketEndpoint {
     return e;
   }
 
+  /** Per-connection state and counters, for debugging tools. */
+  debugState(): { key: string; stats: ReturnType<TcpConnection['stats']>; timeout: number }[] {
+    return this.rr.map((e) => ({ key: e.key, stats: e.tcp.stats(), timeout: e.tcp.pollTimeout() }));
+  }
+
   get connectionCount(): number {
     return this.conns.size;
   }

@@ -88,17 +88,33 @@ export async function runCat(args: string[]): Promise<number> {
   }
   // The driver's socket poll keeps the event loop alive while the connection runs.
   const keepAlive = setInterval(() => undefined, 1 << 30);
+  const debug = process.env.MPTCP_CAT_DEBUG ? setInterval(() => process.stderr.write(`cat debug: ${JSON.stringify(runtime.host.debugState())}\n`), 1000) : null;
   try {
     const sock = await (v.listen ? acceptOne(runtime, listenPort) : Promise.resolve(connectUserspace(runtime, { host: remoteHost, port: remotePort, localAddress: local })));
     const code = await relay(sock);
+    // No kernel finishes our sends after we exit: stay until the peer has acknowledged
+    // everything, our FIN included (TIME_WAIT or CLOSED), or the connection failed.
+    if (code === 0) await untilDelivered(sock);
     if (v.verbose) process.stderr.write(`cat: ${JSON.stringify(sock.stats())}\n`);
     return code;
   } finally {
     clearInterval(keepAlive);
+    if (debug) clearInterval(debug);
     // Let the final ACKs/FIN leave before the guard and sockets go away.
     await new Promise((r) => setTimeout(r, 200));
     driver.dispose();
   }
+}
+
+function untilDelivered(sock: UserspaceSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const st = sock.connection.tcp.state;
+      if (st === 'TIME_WAIT' || st === 'CLOSED') resolve();
+      else setTimeout(check, 5);
+    };
+    check();
+  });
 }
 
 function usage(msg: string): number {
@@ -121,7 +137,7 @@ function relay(sock: UserspaceSocket): Promise<number> {
     let outputDone = false;
     const check = () => {
       if (failed) return;
-      if (inputDone && outputDone) resolve(0);
+      if (inputDone && outputDone) sock.once('finish', () => resolve(0)).end();
     };
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (failed) return;
