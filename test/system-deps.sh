@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses (run as root). CI runs this first; so does
-# a developer on a fresh machine. Today: tshark (Wireshark's dissector, our second opinion on
-# every byte we decode and encode). Later issues add nftables, iproute2 and friends here.
+# a developer on a fresh machine:
+# - tshark: Wireshark's dissector, our second opinion on every byte we decode and encode;
+# - python3, make, g++: node-gyp builds the raw-socket addon (mptcp/native) during npm ci;
+# - iproute2 (ip, tc, nstat), nftables, ethtool, tcpdump: the namespace tests against the
+#   Linux kernel (hosts, HTB rate limits, loss, the RST guard, captures).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" != 0 ]; then
   echo "test/system-deps.sh: must run as root (apt-get install); try: sudo bash $0" >&2
   exit 1
 fi
-packages=(tshark)
+packages=(tshark python3 make g++ iproute2 nftables ethtool tcpdump)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

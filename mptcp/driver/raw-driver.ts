@@ -9,7 +9,8 @@
  *   sendBatch, each packet through the socket owning its source address.
  * - One timer for the whole stack, re-armed from endpoint.pollTimeout() after every event;
  *   `now` is performance.now() (monotonic milliseconds).
- * - Before any socket opens, the nftables guard (nft-guard.ts) stops the kernel from answering
+ * - Before any socket opens, our ports are checked against the kernel's ephemeral range (or
+ *   reserved, ports.ts) and the nftables guard (nft-guard.ts) stops the kernel from answering
  *   our connections' packets with RSTs; dispose() undoes everything.
  *
  * The binding, clock, timers and nft runner are injectable, so the loop is tested without
@@ -21,7 +22,17 @@ import { formatIp, parseIp } from '../wire/ip-address.js';
 import { POLL_READABLE, POLL_WRITABLE, errnoName, requireRawSocketBinding, type RawSocketBinding } from './binding.js';
 import { encodeBpf, tcpDstPortFilter } from './bpf.js';
 import { NftGuard, type NftGuardOptions } from './nft-guard.js';
-import { normalizeRanges, type PortRange } from './ports.js';
+import {
+  normalizeRanges,
+  parseReservedPorts,
+  portProblems,
+  procFiles,
+  readEphemeralRange,
+  RESERVED_PORTS_FILE,
+  reservePorts,
+  type PortRange,
+  type SysctlFiles,
+} from './ports.js';
 
 /** One local address the stack uses, optionally pinned to an interface. */
 export interface RawPath {
@@ -63,6 +74,15 @@ export interface RawSocketDriverOptions {
   maxBatchesPerWake?: number;
   /** SO_RCVBUF/SO_SNDBUF (default 4 MiB). */
   socketBufferBytes?: number;
+  /**
+   * What to do about our ports and the kernel's ephemeral range: 'check' (default) refuses
+   * ports the kernel could hand to its own sockets (inside net.ipv4.ip_local_port_range and
+   * not reserved); 'reserve' adds them to net.ipv4.ip_local_reserved_ports until dispose;
+   * 'off' does neither.
+   */
+  ephemeralPorts?: 'check' | 'reserve' | 'off';
+  /** /proc/sys access for the above, injectable for tests. */
+  sysctl?: SysctlFiles;
 }
 
 export interface DriverStats {
@@ -148,6 +168,7 @@ export class RawSocketDriver {
   private readonly maxBatchesPerWake: number;
   private readonly sockets: Socket[] = [];
   private guard: NftGuard | undefined;
+  private unreserve: (() => void) | undefined;
   private readonly rxBuf: Uint8Array;
   private readonly rxLen: Uint32Array;
   private readonly txBuf: Uint8Array;
@@ -198,6 +219,7 @@ export class RawSocketDriver {
       return { path: p, address, family: address.length === 4 ? (4 as const) : (6 as const) };
     });
     try {
+      d.checkPorts(opts.ephemeralPorts ?? 'check', opts.sysctl ?? procFiles);
       if (opts.guard !== false) d.guard = NftGuard.install({ ...opts.guard, ports: d.ports, mark: d.mark });
       for (const p of parsed) {
         const filter = encodeBpf(tcpDstPortFilter(p.family, d.ports));
@@ -256,7 +278,31 @@ export class RawSocketDriver {
     for (const s of this.sockets.splice(0)) this.binding.close(s.fd);
     const guard = this.guard;
     this.guard = undefined;
-    guard?.dispose();
+    try {
+      guard?.dispose();
+    } finally {
+      const unreserve = this.unreserve;
+      this.unreserve = undefined;
+      unreserve?.();
+    }
+  }
+
+  private checkPorts(mode: 'check' | 'reserve' | 'off', files: SysctlFiles): void {
+    if (mode === 'off') return;
+    if (mode === 'reserve') {
+      this.unreserve = reservePorts(this.ports, files);
+      return;
+    }
+    let reserved: PortRange[] = [];
+    try {
+      reserved = parseReservedPorts(files.read(RESERVED_PORTS_FILE));
+    } catch {
+      // not Linux, or /proc not mounted: nothing reserved
+    }
+    const problems = portProblems(this.ports, readEphemeralRange(files), reserved);
+    if (problems.length > 0) {
+      throw new RangeError(`${problems.join('; ')}. Choose ports outside that range (see chooseClientPortRange) or open the driver with ephemeralPorts: 'reserve'`);
+    }
   }
 
   get disposed(): boolean {

@@ -34,7 +34,7 @@
 namespace {
 
 constexpr size_t kV6Header = 40;
-constexpr size_t kCtrlSize = 128; /* room for PKTINFO + HOPLIMIT + TCLASS cmsgs */
+constexpr size_t kCtrlSize = 128; /* room for the PKTINFO, HOPLIMIT and TCLASS cmsgs */
 
 /** A JS Error carrying code (errno name), errno and the failed step as syscall. */
 Napi::Error SysError(Napi::Env env, const std::string& step, int err) {
@@ -44,6 +44,21 @@ Napi::Error SysError(Napi::Env env, const std::string& step, int err) {
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("syscall", Napi::String::New(env, step));
   return e;
+}
+
+/** The data of a typed array of kind K with at least `need` elements. */
+template <typename T, napi_typedarray_type K>
+T* Array(const Napi::Value& v, size_t need, const char* what, size_t* bytes = nullptr) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != K || v.As<Napi::TypedArray>().ElementLength() < need)
+    throw Napi::TypeError::New(v.Env(), std::string(what) + ": wrong typed array type or too short");
+  auto a = v.As<Napi::TypedArrayOf<T>>();
+  if (bytes != nullptr) *bytes = a.ByteLength();
+  return a.Data();
+}
+
+int32_t I32(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a number");
+  return info[i].As<Napi::Number>().Int32Value();
 }
 
 struct PollState {
@@ -58,21 +73,29 @@ struct Sock {
   PollState* poll = nullptr;
 };
 
-uint8_t* Bytes(const Napi::Value& v, size_t* len, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a Uint8Array");
-  auto a = v.As<Napi::Uint8Array>();
-  *len = a.ByteLength();
-  return a.Data();
-}
-
-template <typename T, napi_typedarray_type K>
-T* Words(const Napi::Value& v, size_t need, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != K ||
-      v.As<Napi::TypedArray>().ElementLength() < need)
-    throw Napi::TypeError::New(v.Env(), std::string(what) + " has the wrong type or is too short");
-  return v.As<Napi::TypedArrayOf<T>>().Data();
-}
+/** mmsghdr array over `count` slots of `slot` bytes; data starts `skip` bytes into each slot. */
+struct Batch {
+  std::vector<mmsghdr> msgs;
+  std::vector<iovec> iov;
+  std::vector<sockaddr_in6> names; /* large enough for either family */
+  std::vector<char> ctrl;
+  Batch(uint8_t* buf, size_t slot, size_t count, size_t skip, bool ctrlToo)
+      : msgs(count), iov(count), names(count), ctrl(ctrlToo ? count * kCtrlSize : 0) {
+    for (size_t i = 0; i < count; i++) {
+      iov[i] = {buf + i * slot + skip, slot - skip};
+      memset(&names[i], 0, sizeof names[i]);
+      msgs[i].msg_hdr = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &names[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+      if (ctrlToo) {
+        msgs[i].msg_hdr.msg_control = &ctrl[i * kCtrlSize];
+        msgs[i].msg_hdr.msg_controllen = kCtrlSize;
+      }
+    }
+  }
+};
 
 void OnPoll(uv_poll_t* h, int status, int events) {
   auto* s = static_cast<PollState*>(h->data);
@@ -90,35 +113,32 @@ void OnPoll(uv_poll_t* h, int status, int events) {
 class RawAddon : public Napi::Addon<RawAddon> {
  public:
   RawAddon(Napi::Env env, Napi::Object exports) {
-    DefineAddon(exports, {InstanceMethod("openRaw", &RawAddon::OpenRaw),
-                          InstanceMethod("recvBatch", &RawAddon::RecvBatch),
-                          InstanceMethod("sendBatch", &RawAddon::SendBatch),
-                          InstanceMethod("startPolling", &RawAddon::StartPolling),
-                          InstanceMethod("stopPolling", &RawAddon::StopPolling),
-                          InstanceMethod("close", &RawAddon::Close)});
+    DefineAddon(exports, {InstanceMethod("openRaw", &RawAddon::OpenRaw), InstanceMethod("recvBatch", &RawAddon::RecvBatch),
+                          InstanceMethod("sendBatch", &RawAddon::SendBatch), InstanceMethod("startPolling", &RawAddon::StartPolling),
+                          InstanceMethod("stopPolling", &RawAddon::StopPolling), InstanceMethod("close", &RawAddon::Close)});
   }
 
  private:
   std::unordered_map<int, Sock> socks_;
 
-  Sock& Find(const Napi::Value& v) {
-    auto it = socks_.find(v.As<Napi::Number>().Int32Value());
-    if (it == socks_.end()) throw Napi::Error::New(v.Env(), "raw socket: unknown or closed fd");
+  Sock& Find(const Napi::CallbackInfo& info) {
+    auto it = socks_.find(I32(info, 0));
+    if (it == socks_.end()) throw Napi::Error::New(info.Env(), "raw socket: unknown or closed fd");
     return it->second;
   }
 
   /** openRaw(family, bindAddress, device|null, mark, bpfProgram, bufferBytes): fd */
   Napi::Value OpenRaw(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    int family = info[0].As<Napi::Number>().Int32Value();
+    int family = I32(info, 0);
     size_t alen, flen;
-    uint8_t* addr = Bytes(info[1], &alen, "bindAddress");
+    uint8_t* addr = Array<uint8_t, napi_uint8_array>(info[1], 0, "bindAddress", &alen);
     if ((family != 4 && family != 6) || alen != (family == 4 ? 4u : 16u))
       throw Napi::TypeError::New(env, "openRaw: family must be 4 or 6 with a 4- or 16-byte address");
     std::string dev = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
-    uint32_t mark = info[3].As<Napi::Number>().Uint32Value();
-    uint8_t* filter = Bytes(info[4], &flen, "bpfProgram");
-    int bufBytes = info[5].As<Napi::Number>().Int32Value();
+    uint32_t mark = static_cast<uint32_t>(I32(info, 3));
+    uint8_t* filter = Array<uint8_t, napi_uint8_array>(info[4], 0, "bpfProgram", &flen);
+    int bufBytes = I32(info, 5);
     if (flen == 0 || flen % sizeof(sock_filter) != 0 || flen / sizeof(sock_filter) > BPF_MAXINSNS)
       throw Napi::TypeError::New(env, "openRaw: bpfProgram must hold 1..4096 8-byte instructions");
 
@@ -149,24 +169,23 @@ class RawAddon : public Napi::Addon<RawAddon> {
     if (!dev.empty())
       check(setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev.c_str(), dev.size() + 1), "setsockopt(SO_BINDTODEVICE)");
     if (mark != 0) check(setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark), "setsockopt(SO_MARK)");
-    if (bufBytes > 0) {
+    if (bufBytes > 0) { /* FORCE needs CAP_NET_ADMIN and passes rmem_max/wmem_max; else best effort */
       if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufBytes, sizeof bufBytes) != 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufBytes, sizeof bufBytes);
       if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufBytes, sizeof bufBytes) != 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufBytes, sizeof bufBytes);
     }
+    sockaddr_in6 sa = {}; /* or a sockaddr_in in the same storage */
     if (family == 4) {
-      sockaddr_in sa = {};
-      sa.sin_family = AF_INET;
-      memcpy(&sa.sin_addr, addr, 4);
-      check(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), "bind");
+      auto* sa4 = reinterpret_cast<sockaddr_in*>(&sa);
+      sa4->sin_family = AF_INET;
+      memcpy(&sa4->sin_addr, addr, 4);
     } else {
-      sockaddr_in6 sa = {};
       sa.sin6_family = AF_INET6;
       memcpy(&sa.sin6_addr, addr, 16);
       if (!dev.empty()) sa.sin6_scope_id = if_nametoindex(dev.c_str()); /* for link-local */
-      check(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), "bind");
     }
+    check(bind(fd, reinterpret_cast<sockaddr*>(&sa), family == 4 ? sizeof(sockaddr_in) : sizeof sa), "bind");
     socks_[fd] = Sock{family};
     return Napi::Number::New(env, fd);
   }
@@ -174,43 +193,22 @@ class RawAddon : public Napi::Addon<RawAddon> {
   /** recvBatch(fd, buf, slotSize, maxCount, lengths): count, or -errno (never EAGAIN). */
   Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Sock& sock = Find(info[0]);
-    int fd = info[0].As<Napi::Number>().Int32Value();
-    size_t blen;
-    uint8_t* buf = Bytes(info[1], &blen, "buf");
-    size_t slot = info[2].As<Napi::Number>().Uint32Value();
-    size_t max = info[3].As<Napi::Number>().Uint32Value();
+    Sock& sock = Find(info);
+    size_t blen, slot = I32(info, 2), max = I32(info, 3);
+    uint8_t* buf = Array<uint8_t, napi_uint8_array>(info[1], 0, "buf", &blen);
     if (slot <= kV6Header || max == 0 || max > blen / slot) throw Napi::RangeError::New(env, "recvBatch: bad slot size or count");
-    uint32_t* lengths = Words<uint32_t, napi_uint32_array>(info[4], max, "lengths");
+    uint32_t* lengths = Array<uint32_t, napi_uint32_array>(info[4], max, "lengths");
     bool v6 = sock.family == 6;
-    size_t skip = v6 ? kV6Header : 0;
-    std::vector<mmsghdr> msgs(max);
-    std::vector<iovec> iov(max);
-    std::vector<sockaddr_in6> names(v6 ? max : 0);
-    std::vector<char> ctrl(v6 ? max * kCtrlSize : 0);
-    for (size_t i = 0; i < max; i++) {
-      iov[i] = {buf + i * slot + skip, slot - skip};
-      msgs[i].msg_hdr = {};
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      if (v6) {
-        msgs[i].msg_hdr.msg_name = &names[i];
-        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
-        msgs[i].msg_hdr.msg_control = &ctrl[i * kCtrlSize];
-        msgs[i].msg_hdr.msg_controllen = kCtrlSize;
-      }
-    }
+    Batch b(buf, slot, max, v6 ? kV6Header : 0, v6);
     int n;
-    do n = recvmmsg(fd, msgs.data(), max, MSG_DONTWAIT, nullptr);
+    do n = recvmmsg(I32(info, 0), b.msgs.data(), max, MSG_DONTWAIT, nullptr);
     while (n < 0 && errno == EINTR);
     if (n < 0) return Napi::Number::New(env, errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno);
     for (int i = 0; i < n; i++) {
-      msghdr& m = msgs[i].msg_hdr;
-      size_t len = msgs[i].msg_len;
-      if (m.msg_flags & MSG_TRUNC) { /* a packet larger than the slot: reported as length 0 */
-        lengths[i] = 0;
-        continue;
-      }
+      msghdr& m = b.msgs[i].msg_hdr;
+      size_t len = b.msgs[i].msg_len;
+      lengths[i] = 0; /* a packet larger than the slot is reported with length 0 */
+      if (m.msg_flags & MSG_TRUNC) continue;
       if (v6) {
         uint8_t* p = buf + i * slot;
         int tclass = 0, hops = 64;
@@ -227,7 +225,7 @@ class RawAddon : public Napi::Addon<RawAddon> {
         p[5] = len & 0xff;
         p[6] = IPPROTO_TCP;
         p[7] = hops;
-        memcpy(p + 8, &names[i].sin6_addr, 16);
+        memcpy(p + 8, &b.names[i].sin6_addr, 16);
         len += kV6Header;
       }
       lengths[i] = len;
@@ -242,40 +240,29 @@ class RawAddon : public Napi::Addon<RawAddon> {
    */
   Napi::Value SendBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Sock& sock = Find(info[0]);
-    int fd = info[0].As<Napi::Number>().Int32Value();
-    size_t blen;
-    uint8_t* buf = Bytes(info[1], &blen, "buf");
-    size_t slot = info[2].As<Napi::Number>().Uint32Value();
-    size_t count = info[3].As<Napi::Number>().Uint32Value();
+    Sock& sock = Find(info);
+    size_t blen, slot = I32(info, 2), count = I32(info, 3);
+    uint8_t* buf = Array<uint8_t, napi_uint8_array>(info[1], 0, "buf", &blen);
     if (slot < kV6Header || count == 0 || count > blen / slot) throw Napi::RangeError::New(env, "sendBatch: bad slot size or count");
-    uint32_t* lengths = Words<uint32_t, napi_uint32_array>(info[4], count, "lengths");
-    int32_t* errors = Words<int32_t, napi_int32_array>(info[5], count, "errors");
-    std::vector<mmsghdr> msgs(count);
-    std::vector<iovec> iov(count);
-    std::vector<sockaddr_in6> names(count); /* large enough for either family */
-    for (size_t i = 0; i < count; i++) {
+    uint32_t* lengths = Array<uint32_t, napi_uint32_array>(info[4], count, "lengths");
+    int32_t* errors = Array<int32_t, napi_int32_array>(info[5], count, "errors");
+    Batch b(buf, slot, count, 0, false);
+    for (size_t i = 0; i < count; i++) { /* the destination comes from the packet's own IP header */
       uint8_t* p = buf + i * slot;
-      iov[i] = {p, lengths[i] < slot ? lengths[i] : slot};
-      memset(&names[i], 0, sizeof names[i]);
-      msgs[i].msg_hdr = {};
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = &names[i];
-      if (sock.family == 4) { /* destination: IPv4 header bytes 16..19 */
-        auto* sa = reinterpret_cast<sockaddr_in*>(&names[i]);
+      b.iov[i].iov_len = lengths[i] < slot ? lengths[i] : slot;
+      if (sock.family == 4) {
+        auto* sa = reinterpret_cast<sockaddr_in*>(&b.names[i]);
         sa->sin_family = AF_INET;
         memcpy(&sa->sin_addr, p + 16, 4);
-        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
-      } else { /* destination: IPv6 header bytes 24..39 */
-        names[i].sin6_family = AF_INET6;
-        memcpy(&names[i].sin6_addr, p + 24, 16);
-        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+        b.msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+      } else {
+        b.names[i].sin6_family = AF_INET6;
+        memcpy(&b.names[i].sin6_addr, p + 24, 16);
       }
     }
     size_t done = 0;
     while (done < count) {
-      int n = sendmmsg(fd, &msgs[done], count - done, MSG_DONTWAIT);
+      int n = sendmmsg(I32(info, 0), &b.msgs[done], count - done, MSG_DONTWAIT);
       if (n > 0) {
         for (int i = 0; i < n; i++) errors[done + i] = 0;
         done += n;
@@ -292,15 +279,14 @@ class RawAddon : public Napi::Addon<RawAddon> {
   /** startPolling(fd, events, onEvent(events)): (re)starts a uv_poll on the fd. */
   Napi::Value StartPolling(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Sock& sock = Find(info[0]);
-    int fd = info[0].As<Napi::Number>().Int32Value();
-    int events = info[1].As<Napi::Number>().Int32Value() & (UV_READABLE | UV_WRITABLE);
+    Sock& sock = Find(info);
+    int events = I32(info, 1) & (UV_READABLE | UV_WRITABLE);
     if (!info[2].IsFunction()) throw Napi::TypeError::New(env, "startPolling: onEvent must be a function");
     if (sock.poll == nullptr) {
       uv_loop_t* loop;
       if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "startPolling: no event loop");
       auto* s = new PollState{env, {}, nullptr, {}};
-      int rc = uv_poll_init(loop, &s->handle, fd);
+      int rc = uv_poll_init(loop, &s->handle, I32(info, 0));
       if (rc != 0) {
         delete s;
         throw SysError(env, "uv_poll_init", -rc);
@@ -315,24 +301,27 @@ class RawAddon : public Napi::Addon<RawAddon> {
     return env.Undefined();
   }
 
+  /** Safe inside the poll callback: the state and its async context die in uv_close's callback. */
   static void StopPoll(Sock& sock) {
     if (sock.poll == nullptr) return;
     uv_poll_stop(&sock.poll->handle);
     sock.poll->callback.Reset();
-    sock.poll->context.reset();
-    uv_close(reinterpret_cast<uv_handle_t*>(&sock.poll->handle),
-             [](uv_handle_t* h) { delete static_cast<PollState*>(h->data); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&sock.poll->handle), [](uv_handle_t* h) {
+      auto* s = static_cast<PollState*>(h->data);
+      Napi::HandleScope scope(Napi::Env(s->env));
+      delete s;
+    });
     sock.poll = nullptr;
   }
 
   Napi::Value StopPolling(const Napi::CallbackInfo& info) {
-    StopPoll(Find(info[0]));
+    StopPoll(Find(info));
     return info.Env().Undefined();
   }
 
   /** close(fd): stops polling and closes the socket; closing an unknown fd is a no-op. */
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    auto it = socks_.find(info[0].As<Napi::Number>().Int32Value());
+    auto it = socks_.find(I32(info, 0));
     if (it != socks_.end()) {
       StopPoll(it->second);
       ::close(it->first);

@@ -24,6 +24,11 @@ export function createCongestionControl(algorithm: CongestionAlgorithm, mss: num
 
 export const INITIAL_WINDOW_SEGMENTS = 10;
 
+/** RFC 6928 §2: IW = min(10 MSS, max(2 MSS, 14600 bytes)). */
+export function initialWindow(mss: number): number {
+  return Math.min(INITIAL_WINDOW_SEGMENTS * mss, Math.max(2 * mss, 14600));
+}
+
 /**
  * Slow start grows by the bytes acknowledged (RFC 3465 byte counting). RFC 3465 §2.2 caps
  * one ACK's credit at L = 2 SMSS; we allow L = 16 SMSS, as receivers that ACK a batch of
@@ -41,7 +46,7 @@ export class NewReno implements CongestionControl {
   private ackedInCa = 0;
 
   constructor(private readonly mss: number) {
-    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+    this.cwnd = initialWindow(mss);
   }
 
   onAck(_now: number, acked: number): void {
@@ -84,7 +89,7 @@ export class Cubic implements CongestionControl {
   private static readonly BETA = 0.7;
 
   constructor(private readonly mss: number) {
-    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss;
+    this.cwnd = initialWindow(mss);
   }
 
   onAck(now: number, acked: number, rttMs: number | undefined): void {

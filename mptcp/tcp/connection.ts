@@ -83,6 +83,8 @@ export class TcpConnection {
   private sackOk = false;
   private tsOk = false;
   private tsRecent = 0;
+  /** RCV.NXT as carried by the last ACK we sent (Last.ACK.sent, RFC 7323 §4.3). */
+  private lastAckSent = 0;
   private readonly tsOffset: number;
 
   // Timers (absolute ms; Infinity = off).
@@ -106,7 +108,8 @@ export class TcpConnection {
 
   // Loss recovery.
   private readonly rtt: RttEstimator;
-  private readonly cc: CongestionControl;
+  /** Replaced once the SYN options fix the SMSS its windows are counted in (takeSynOptions). */
+  private cc: CongestionControl;
   private readonly board = new Scoreboard();
   private dupAcks = 0;
   private inRecovery = false;
@@ -251,17 +254,19 @@ export class TcpConnection {
   /** Processes one segment for this connection; `buf` holds its payload at v.payloadOffset. */
   handleSegment(now: number, v: SegmentView, buf: Uint8Array): void {
     this.st.segmentsReceived++;
-    if (this.keepaliveDeadline !== Infinity || this.keepaliveSent > 0) this.armKeepalive(now);
     this.keepaliveSent = 0;
     switch (this.state) {
       case 'CLOSED':
         return;
       case 'SYN_SENT':
         this.onSegmentSynSent(now, v);
-        return;
+        break;
       default:
         this.onSegmentSynchronized(now, v, buf);
     }
+    // The keep-alive idle time runs from the last segment received (RFC 1122 §4.2.3.6); this
+    // also arms it when the segment completed the handshake.
+    if (this.cfg.keepaliveIdleMs > 0) this.armKeepalive(now);
   }
 
   private onSegmentSynSent(now: number, v: SegmentView): void {
@@ -307,8 +312,14 @@ export class TcpConnection {
   private sendRstFor: { seq: number; ack: number; withAck: boolean } | null = null;
 
   private onSegmentSynchronized(now: number, v: SegmentView, buf: Uint8Array): void {
-    const f = v.flags;
+    let f = v.flags;
     let seq = fromWire(this.irs, v.seq, this.rcvNxt);
+    // Simultaneous open (RFC 9293 §3.5 figure 8, step 6): in SYN_RECEIVED the peer's SYN/ACK
+    // acknowledging our SYN completes the handshake; its SYN was already taken (as Linux does).
+    if (this.state === 'SYN_RECEIVED' && (f & (SYN | ACK | RST)) === (SYN | ACK) && seq === 0 && this.sndNxt === 1 && fromWire(this.iss, v.ack, this.sndUna) === 1) {
+      f &= ~SYN;
+      seq = 1;
+    }
     let len = v.payloadLength;
     let payloadOffset = v.payloadOffset;
     // PAWS (RFC 7323 §5.3): drop old duplicates by their timestamp.
@@ -334,6 +345,10 @@ export class TcpConnection {
       if (segLen > 0 || seq !== this.rcvNxt) this.st.duplicateSegments++;
       if (!(this.state === 'SYN_RECEIVED' && f & SYN)) this.ackNow = true;
       if (this.state === 'SYN_RECEIVED' && f & SYN && seq === 0) this.sendSyn = true; // retransmitted SYN
+      // TIME_WAIT: a retransmitted FIN (our ACK was lost) restarts the 2 MSL timer (§3.10.7.4).
+      if (this.state === 'TIME_WAIT' && f & FIN) this.timeWaitDeadline = now + this.cfg.timeWaitMs;
+      // RCV.WND = 0: no data is acceptable, but the ACK field still is (§3.10.7.4).
+      if (wnd === 0 && seq === this.rcvNxt && f & ACK && !(f & SYN) && this.state !== 'SYN_RECEIVED') this.onAck(now, v, seq);
       return;
     }
     if (f & SYN) {
@@ -347,8 +362,9 @@ export class TcpConnection {
       return;
     }
     if (!(f & ACK)) return;
-    // Timestamp bookkeeping (RFC 7323 §4.3): TS.Recent from segments at or below RCV.NXT.
-    if (this.tsOk && v.hasTimestamps && seq <= this.rcvNxt) this.tsRecent = v.tsval;
+    // Timestamp bookkeeping (RFC 7323 §4.3 (2)): TS.Recent from segments at or below
+    // Last.ACK.sent, so a delayed ACK echoes the earliest unacknowledged segment's TSval.
+    if (this.tsOk && v.hasTimestamps && seq <= this.lastAckSent) this.tsRecent = v.tsval;
     if (this.state === 'SYN_RECEIVED') {
       const ack = fromWire(this.iss, v.ack, this.sndUna);
       if (ack <= this.sndUna || ack > this.sndNxt) {
@@ -376,6 +392,10 @@ export class TcpConnection {
     if (f & FIN && this.peerFinSeq < 0) {
       this.peerFinSeq = seq + len;
       this.ackNow = true;
+    } else if (f & FIN && this.state === 'TIME_WAIT') {
+      // A retransmitted FIN: our ACK was lost. Acknowledge again, restart 2 MSL (§3.10.7.4).
+      this.ackNow = true;
+      this.timeWaitDeadline = now + this.cfg.timeWaitMs;
     }
     this.consumePeerFin(now);
   }
@@ -439,7 +459,6 @@ export class TcpConnection {
   }
 
   private onNewAck(now: number, v: SegmentView, ack: number): void {
-    const acked = ack - this.sndUna;
     // Bytes of data (not SYN or FIN) newly acknowledged.
     const dataFrom = Math.max(this.sndUna, 1);
     const dataTo = Math.min(ack, this.finSeq >= 0 ? this.finSeq : ack);
@@ -463,11 +482,13 @@ export class TcpConnection {
       } else if (!this.sackOk) {
         this.board.lostBelow = Math.max(this.board.lostBelow, ack + this.sendMss()); // RFC 6582 partial ACK
         this.board.highRxt = ack;
+        this.forceRetransmit = true; // RFC 6582 §3.2 step 5: retransmit the first unacknowledged segment
       }
     }
     // Fast recovery holds cwnd (RFC 6675 §5); after an RTO the sender is in slow start again
     // (RFC 5681 §3.1), so the window grows with every ACK while the lost data is resent.
-    if (!this.inRecovery || this.afterRto) this.cc.onAck(now, acked, this.rtt.hasMeasurement ? this.rtt.latest : undefined);
+    // Only data counts (RFC 5681 §3.1: N is acknowledged data bytes), not our SYN or FIN.
+    if (dataAcked > 0 && (!this.inRecovery || this.afterRto)) this.cc.onAck(now, dataAcked, this.rtt.hasMeasurement ? this.rtt.latest : undefined);
     this.rtoDeadline = this.sndMax > this.sndUna ? now + this.rtt.rto : Infinity; // RFC 6298 §5.3
     if (this.wasSendBufferFull && this.writableBytes > 0) {
       this.wasSendBufferFull = false;
@@ -499,7 +520,8 @@ export class TcpConnection {
       this.inRecovery = true;
       this.recoveryPoint = this.sndMax;
       this.board.highRxt = this.sndUna;
-      this.cc.onCongestionEvent(now, this.board.pipe(this.sndUna, this.sndMax));
+      // ssthresh from FlightSize, the data outstanding (RFC 5681 eq. 4, RFC 6675 §5 (4.2)).
+      this.cc.onCongestionEvent(now, this.sndMax - this.sndUna);
       this.st.fastRetransmits++;
       this.forceRetransmit = true;
     }
@@ -578,7 +600,7 @@ export class TcpConnection {
   handleTimeout(now: number): void {
     if (now >= this.timeWaitDeadline) {
       this.timeWaitDeadline = Infinity;
-      this.toClosed();
+      this.enterClosed(); // 'closed' was reported on entering TIME_WAIT
       return;
     }
     if (now >= this.ackDeadline) {
@@ -646,6 +668,12 @@ export class TcpConnection {
     return Math.min(this.peerMss, this.cfg.mss) - (this.tsOk ? TS_OPTION_SPACE : 0);
   }
 
+  /** Bytes of the SACK option our segments carry now (writeSegment), 0 when none. */
+  private sackOptionSpace(): number {
+    if (!this.sackOk || this.reassembly.isEmpty) return 0;
+    return 4 + 8 * this.reassembly.sackBlocks(this.tsOk ? 3 : 4).length;
+  }
+
   /**
    * Writes the next segment (TCP header and payload, checksum zero) at out[off..] and returns
    * its length, or 0 when nothing is due. Call repeatedly until it returns 0.
@@ -665,8 +693,9 @@ export class TcpConnection {
     if (this.sendSyn) return this.writeSyn(now, out, off);
     if (this.state === 'SYN_SENT' || (this.state === 'SYN_RECEIVED' && this.sndMax === 0)) return 0;
 
-    // Retransmission of lost data first (RFC 6675 NextSeg rule 1).
-    const mss = this.sendMss();
+    // Retransmission of lost data first (RFC 6675 NextSeg rule 1). Payload plus options must
+    // fit the MSS (RFC 9293 §3.7.1, RFC 6691 §2), SACK blocks included.
+    const mss = this.sendMss() - this.sackOptionSpace();
     if (this.inRecovery) {
       const pipe = this.board.pipe(this.sndUna, this.sndMax);
       if (this.forceRetransmit || this.cc.cwnd - pipe >= mss) {
@@ -734,6 +763,9 @@ export class TcpConnection {
   }
 
   private writeData(now: number, out: Uint8Array, off: number, seq: number, len: number, retransmit: boolean): number {
+    // A retransmitted range may cover the FIN's sequence number: that slot is the FIN flag,
+    // not a data byte (RFC 9293 §3.4: FIN occupies one sequence number).
+    if (this.finSeq >= 0 && seq + len > this.finSeq) len = Math.max(0, this.finSeq - seq);
     const dataEnd = seq + len;
     const withFin = this.finSeq >= 0 && dataEnd === this.finSeq && (!retransmit || this.sndMax > this.finSeq) && (retransmit || this.sndUna + this.sndWnd >= dataEnd);
     let flags = ACK | (len > 0 ? PSH : 0);
@@ -835,6 +867,7 @@ export class TcpConnection {
     writeU16(out, off + 14, this.advertiseWindow(isSyn));
     writeU32(out, off + 16, 0); // checksum (host fills) and urgent pointer
     this.st.segmentsSent++;
+    if (flags & ACK) this.lastAckSent = fromWire(this.irs, ackWire, this.rcvNxt);
     if (flags & ACK && ackWire === toWire(this.irs, this.rcvNxt)) {
       // This segment acknowledges everything received so far.
       this.ackNow = false;
@@ -852,7 +885,8 @@ export class TcpConnection {
     const free = Math.max(0, this.rcvBufSize - this.recvQueue.length - this.reassembly.bufferedBytes);
     let right = this.rcvNxt + free;
     // Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2) and never shrinking (RFC 7323 §2.4).
-    if (right - this.announcedRight < Math.min(this.rcvBufSize / 2, this.cfg.mss) && this.announcedRight > this.rcvNxt) right = this.announcedRight;
+    // A zero window too stays closed until it can open by that much.
+    if (right - this.announcedRight < Math.min(this.rcvBufSize / 2, this.cfg.mss)) right = this.announcedRight;
     if (right < this.announcedRight) right = this.announcedRight;
     const shift = isSyn ? 0 : this.rcvWscale;
     const field = Math.min(65535, Math.floor((right - this.rcvNxt) / 2 ** shift));
@@ -892,6 +926,9 @@ export class TcpConnection {
       this.rcvWscale = 0;
       this.offerWscale = false;
     }
+    // Windows are counted in SMSS: the peer's MSS less our per-segment options (RFC 5681 §2,
+    // RFC 6928 §2), known only now.
+    this.cc = createCongestionControl(this.cfg.congestion, this.sendMss());
   }
 
   // ---- State changes ------------------------------------------------------------------------

@@ -72,14 +72,15 @@ export class Scoreboard {
   }
 
   /**
-   * RFC 6675 §4 IsLost, applied to holes: a hole is lost when more than (DupThresh - 1) * SMSS
-   * bytes above it are SACKed. Raises lostBelow accordingly; returns it.
+   * RFC 6675 §4 IsLost, applied to holes: a hole is lost when DupThresh discontiguous SACKed
+   * ranges, or more than (DupThresh - 1) * SMSS bytes, are SACKed above it. Raises lostBelow
+   * accordingly; returns it.
    */
   updateLost(mss: number): number {
     let acc = 0;
     for (let i = this.sacked.length - 1; i >= 0; i--) {
       acc += this.sacked[i].end - this.sacked[i].start;
-      if (acc > (DUP_THRESH - 1) * mss) {
+      if (acc > (DUP_THRESH - 1) * mss || this.sacked.length - i >= DUP_THRESH) {
         if (this.sacked[i].start > this.lostBelow) this.lostBelow = this.sacked[i].start;
         break;
       }

@@ -137,7 +137,9 @@ function relay(sock: UserspaceSocket): Promise<number> {
     let outputDone = false;
     const check = () => {
       if (failed) return;
-      if (inputDone && outputDone) sock.once('finish', () => resolve(0)).end();
+      if (!inputDone || !outputDone) return;
+      if (sock.writableFinished) resolve(0);
+      else sock.once('finish', () => resolve(0)).end();
     };
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (failed) return;

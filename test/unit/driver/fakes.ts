@@ -9,6 +9,7 @@ import { constants } from 'node:os';
 import type { PacketEndpoint } from '../../../mptcp/core/sans-io.js';
 import type { RawSocketBinding } from '../../../mptcp/driver/binding.js';
 import type { CommandResult, CommandRunner } from '../../../mptcp/driver/nft-guard.js';
+import { EPHEMERAL_RANGE_FILE, RESERVED_PORTS_FILE, type SysctlFiles } from '../../../mptcp/driver/ports.js';
 import type { TimerApi } from '../../../mptcp/driver/raw-driver.js';
 
 export interface FakeSocket {
@@ -257,5 +258,22 @@ export class FakeProcess extends EventEmitter {
   kill(pid: number, signal: NodeJS.Signals): boolean {
     this.kills.push({ pid, signal });
     return true;
+  }
+}
+
+/** /proc/sys in memory: Linux's default ephemeral range, nothing reserved. */
+export class FakeSysctl implements SysctlFiles {
+  readonly files: Record<string, string> = { [EPHEMERAL_RANGE_FILE]: '32768\t60999\n', [RESERVED_PORTS_FILE]: '\n' };
+  readonly reads: string[] = [];
+
+  read(path: string): string {
+    this.reads.push(path);
+    const v = this.files[path];
+    if (v === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    return v;
+  }
+
+  write(path: string, text: string): void {
+    this.files[path] = text;
   }
 }

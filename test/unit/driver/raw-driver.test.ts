@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { POLL_READABLE, POLL_WRITABLE } from '../../../mptcp/driver/binding.js';
 import { encodeBpf, tcpDstPortFilter } from '../../../mptcp/driver/bpf.js';
 import { guardScript, removeScript } from '../../../mptcp/driver/nft-guard.js';
+import { RESERVED_PORTS_FILE } from '../../../mptcp/driver/ports.js';
 import { DEFAULT_MARK, describeOpenError, RawSocketDriver, RX_SLOT, type RawSocketDriverOptions } from '../../../mptcp/driver/raw-driver.js';
 import { fromHex } from '../../../mptcp/wire/bytes.js';
 import { buildTcpPacket } from '../../support/packet-builder.js';
-import { FakeClock, FakeEndpoint, FakeRawBinding, FakeRunner } from './fakes.js';
+import { FakeClock, FakeEndpoint, FakeRawBinding, FakeRunner, FakeSysctl } from './fakes.js';
 
 const A4 = fromHex('0a000001');
 const B4 = fromHex('0a000002');
@@ -25,6 +26,7 @@ function packet(src: Uint8Array, dst: Uint8Array, seq: number, payload = 0): Uin
 }
 
 function setup(extra: Partial<RawSocketDriverOptions> = {}) {
+  const sysctl = new FakeSysctl();
   const binding = new FakeRawBinding();
   const endpoint = new FakeEndpoint();
   const clock = new FakeClock();
@@ -39,9 +41,10 @@ function setup(extra: Partial<RawSocketDriverOptions> = {}) {
       timers: clock,
       guard: { name: 'unit', runner: runner.run, nft: 'nft', cleanupOnExit: false },
       batchSize: 4,
+      sysctl,
       ...extra,
     });
-  return { binding, endpoint, clock, runner, open };
+  return { binding, endpoint, clock, runner, sysctl, open };
 }
 
 describe('opening', () => {
@@ -83,6 +86,38 @@ describe('opening', () => {
     expect(setup({ paths: [] }).open).toThrow(/no paths/);
     expect(setup({ paths: [{ address: 'eth0' }] }).open).toThrow(/not an IP address/);
     expect(setup({ batchSize: 0 }).open).toThrow(/batchSize/);
+  });
+});
+
+describe('our ports and the ephemeral range', () => {
+  const inside = [{ lo: 40000, hi: 40009 }];
+
+  it('refuses ports the kernel could hand out, before touching nft or sockets', () => {
+    const { binding, runner, open } = setup({ ports: inside });
+    expect(open).toThrow(/port range 40000-40009 overlaps the kernel's ephemeral range 32768-60999.*ephemeralPorts: 'reserve'/);
+    expect(runner.calls).toEqual([]);
+    expect(binding.sockets).toEqual([]);
+  });
+
+  it('accepts them when they are reserved', () => {
+    const { sysctl, open } = setup({ ports: inside });
+    sysctl.files[RESERVED_PORTS_FILE] = '40000-40100\n';
+    expect(open().disposed).toBe(false);
+  });
+
+  it("'reserve' reserves them until dispose", () => {
+    const { sysctl, open } = setup({ ports: inside, ephemeralPorts: 'reserve' });
+    sysctl.files[RESERVED_PORTS_FILE] = '8080\n';
+    const d = open();
+    expect(sysctl.files[RESERVED_PORTS_FILE]).toBe('8080,40000-40009');
+    d.dispose();
+    expect(sysctl.files[RESERVED_PORTS_FILE]).toBe('8080');
+  });
+
+  it("'off' reads nothing", () => {
+    const { sysctl, open } = setup({ ports: inside, ephemeralPorts: 'off' });
+    open();
+    expect(sysctl.reads).toEqual([]);
   });
 });
 
