@@ -3,6 +3,7 @@
  * per-packet micro-benchmarks. The lab issue adds scenario benchmarks against the anchors.
  */
 import { runTcpEngineBenchmark } from './tcp-engine-bench.js';
+import { runVethBenchmark } from './tcp-veth-bench.js';
 import { runWireBenchmarks } from './wire-bench.js';
 
 function table(rows: ReturnType<typeof runWireBenchmarks>): string {
@@ -21,3 +22,12 @@ console.log(`\n# TCP engine without I/O\n`);
 console.log('| benchmark | goodput | CPU s/GB | packets |');
 console.log('|---|---:|---:|---:|');
 console.log(`| ${engine.name} | ${engine.gbitPerSec.toFixed(2)} Gbit/s | ${engine.cpuSecondsPerGB.toFixed(2)} | ${engine.packets.toLocaleString('en-US')} |`);
+
+const veth = runVethBenchmark(Number(process.env.BENCH_VETH_MIB ?? 1024));
+console.log(`\n# Single TCP connection over an unshaped veth pair (same run)\n`);
+if (typeof veth === 'string') console.log(veth);
+else {
+  console.log('| contender | goodput | sender CPU s/GB |');
+  console.log('|---|---:|---:|');
+  for (const r of veth) console.log(`| ${r.contender} | ${r.gbitPerSec.toFixed(2)} Gbit/s | ${r.cpuSecondsPerGB.toFixed(2)} |`);
+}
