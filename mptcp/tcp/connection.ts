@@ -936,6 +936,8 @@ export class TcpConnection {
   private setState(s: TcpState): void {
     this.state = s;
     if (s === 'ESTABLISHED') this.keepaliveDeadline = this.cfg.keepaliveIdleMs > 0 ? Infinity : Infinity;
+    // Entered only from the handshake: RTO 3 s if our SYN timed out without a sample (RFC 6298 §5.7).
+    if (s === 'ESTABLISHED') this.rtt.fallbackAfterSynTimeout(3000);
   }
 
   private enterTimeWait(now: number): void {

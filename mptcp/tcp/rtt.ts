@@ -52,6 +52,16 @@ export class RttEstimator {
     return Math.min(this.cfg.maxRtoMs, r);
   }
 
+  /**
+   * RFC 6298 §5.7: when the SYN (or SYN/ACK) timed out and the handshake gave no sample, an
+   * RTO below `ms` (3 s) is re-initialized to it, without backoff, once data transmission begins.
+   */
+  fallbackAfterSynTimeout(ms: number): void {
+    if (this.hasSample || this.backoffShift === 0) return;
+    this.base = Math.max(this.cfg.initialRtoMs, ms);
+    this.backoffShift = 0;
+  }
+
   backoff(): void {
     if (this.rto < this.cfg.maxRtoMs) this.backoffShift++;
   }

@@ -9,7 +9,7 @@ import { formatIp } from '../../mptcp/wire/ip-address.js';
 import { comparedFieldCount, diffAgainstTshark, runTshark, tsharkFixtureArgs, tsharkFrames, tsharkMissing, type TsharkFrame } from '../support/tshark.js';
 import { loadFixtures, type Fixture } from './fixtures.js';
 
-const fixtures = loadFixtures();
+const fixtures = [...loadFixtures(), ...loadFixtures('mp-fail')];
 const live = !tsharkMissing();
 const totals = { packets: 0, options: 0, fields: 0 };
 

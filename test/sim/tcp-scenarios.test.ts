@@ -137,7 +137,7 @@ function run(sc: Scenario): { ok: boolean; why: string; virtualMs: number; packe
       const r = parseTcpPacket(pkt);
       if (!r.ok) return;
       const h = r.value.tcp.header;
-      trace.push(`${t.toFixed(1)} ${link.name} ${ev}${reason ? ':' + reason : ''} [${tcpFlagString(h.flags)}] seq=${h.seq} ack=${h.ack} len=${r.value.tcp.payloadEnd - r.value.tcp.payloadOffset}`);
+      trace.push(`${t.toFixed(1)} ${link} ${ev}${reason ? ':' + reason : ''} [${tcpFlagString(h.flags)}] seq=${h.seq} ack=${h.ack} len=${r.value.tcp.payloadEnd - r.value.tcp.payloadOffset}`);
       if (trace.length > 400) trace.shift();
     });
   }

@@ -146,6 +146,18 @@ describe('SYN_RECEIVED', () => {
     expect(lab.conn.pollTimeout()).toBe(Infinity);
   });
 
+  it('RFC 6298 §5.7: after the SYN/ACK timed out and no RTT sample was taken, data starts with RTO = 3 s', () => {
+    const lab = accept({ mss: 1460 });
+    one(lab.poll());
+    expect(lab.runUntil(1000).map((x) => x.seg.flags)).toEqual([SYN | ACK]);
+    lab.now = 1010;
+    lab.ack(add(ISS, 1));
+    expect(lab.state).toBe('ESTABLISHED');
+    lab.conn.write(new Uint8Array(100));
+    expect(lab.poll().some((s) => s.payload.length === 100)).toBe(true);
+    expect(lab.conn.pollTimeout()).toBe(1010 + 3000);
+  });
+
   it.each([
     ['acknowledges nothing (SEG.ACK = ISS = SND.UNA)', 0],
     ['acknowledges what was never sent (SEG.ACK > SND.NXT)', 5],

@@ -66,6 +66,18 @@ describe('SYN_SENT', () => {
     expect(lab.events).toEqual(['reset:timeout']);
   });
 
+  it('RFC 6298 §5.7: after the SYN timed out and no RTT sample was taken, data starts with RTO = 3 s', () => {
+    const lab = connect({ timestamps: false });
+    one(lab.poll());
+    expect(lab.runUntil(1000).map((x) => x.seg.flags)).toEqual([SYN]); // the first SYN was lost
+    lab.now = 1010;
+    lab.send({ seq: IRS, ack: add(ISS, 1), flags: SYN | ACK, mss: 1460 });
+    expect(lab.state).toBe('ESTABLISHED');
+    lab.conn.write(new Uint8Array(100));
+    expect(lab.poll().some((s) => s.payload.length === 100)).toBe(true);
+    expect(lab.conn.pollTimeout()).toBe(1010 + 3000);
+  });
+
   it('RFC 9293 §3.10.7.3: RST with an acceptable ACK -> connection refused', () => {
     const lab = connect();
     lab.poll();

@@ -89,6 +89,16 @@ describe('receiver: our window as the application does not read', () => {
     expect(lab.conn.readableBytes).toBe(4096);
   });
 
+  it('RFC 9293 §3.10.7.4: a segment running past the right edge is trimmed to the window', () => {
+    const lab = passiveOpen({ mss: 1460 }, small);
+    const data = bytes(5000, 9);
+    lab.data(data);
+    const a = one(lab.poll());
+    expect(a.ack).toBe(their(1 + 4096));
+    expect(a.window).toBe(0);
+    expect(Buffer.from(lab.conn.read(lab.now) ?? []).equals(Buffer.from(data.subarray(0, 4096)))).toBe(true);
+  });
+
   it('RFC 9293 §3.8.6.2.2, RFC 7323 §2.4: out-of-order data held in the buffer does not pull the right edge back', () => {
     const lab = passiveOpen({ mss: 1460, sackPermitted: true }, small);
     const rightEdge = their(1 + 4096);
