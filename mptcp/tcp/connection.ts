@@ -392,10 +392,6 @@ export class TcpConnection {
     if (f & FIN && this.peerFinSeq < 0) {
       this.peerFinSeq = seq + len;
       this.ackNow = true;
-    } else if (f & FIN && this.state === 'TIME_WAIT') {
-      // A retransmitted FIN: our ACK was lost. Acknowledge again, restart 2 MSL (§3.10.7.4).
-      this.ackNow = true;
-      this.timeWaitDeadline = now + this.cfg.timeWaitMs;
     }
     this.consumePeerFin(now);
   }
@@ -682,12 +678,11 @@ export class TcpConnection {
     if (this.sendRstFor) {
       const r = this.sendRstFor;
       this.sendRstFor = null;
-      return this.writeSegment(out, off, r.seq, r.ack, RST | (r.withAck ? ACK : 0), null, 0, 0, now, false);
+      return this.writeSegment(out, off, r.seq, r.ack, RST | (r.withAck ? ACK : 0), null, now, false);
     }
     if (this.sendRst) {
       this.sendRst = false;
-      this.events.push(...[]); // no event: abort() or the timeout already reported
-      return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), RST | ACK, null, 0, 0, now, false);
+      return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), RST | ACK, null, now, false);
     }
     if (this.state === 'CLOSED' || this.state === 'TIME_WAIT' && !this.ackNow) return 0;
     if (this.sendSyn) return this.writeSyn(now, out, off);
@@ -724,11 +719,11 @@ export class TcpConnection {
       const fits = Math.min(this.sndUna + this.sndWnd - this.sndNxt, this.sendQueueStart + this.sendQueue.length - this.sndNxt, mss);
       if (fits > 0 && this.sndMax === this.sndUna) return this.writeData(now, out, off, this.sndNxt, fits, false);
       // Zero-window and keepalive probe: one old sequence number, no data (as Linux does).
-      return this.writeSegment(out, off, toWire(this.iss, this.sndUna - 1), toWire(this.irs, this.rcvNxt), ACK, null, 0, 0, now, true);
+      return this.writeSegment(out, off, toWire(this.iss, this.sndUna - 1), toWire(this.irs, this.rcvNxt), ACK, null, now, true);
     }
-    if (this.ackNow) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), ACK, null, 0, 0, now, true);
+    if (this.ackNow) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), ACK, null, now, true);
     const queued = this.ackQueue.shift();
-    if (queued !== undefined) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, queued), ACK, null, 0, 0, now, true);
+    if (queued !== undefined) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, queued), ACK, null, now, true);
     return 0;
   }
 
@@ -770,7 +765,7 @@ export class TcpConnection {
     const withFin = this.finSeq >= 0 && dataEnd === this.finSeq && (!retransmit || this.sndMax > this.finSeq) && (retransmit || this.sndUna + this.sndWnd >= dataEnd);
     let flags = ACK | (len > 0 ? PSH : 0);
     if (withFin) flags |= FIN;
-    const h = this.writeSegment(out, off, toWire(this.iss, seq), toWire(this.irs, this.rcvNxt), flags, null, 0, 0, now, true);
+    const h = this.writeSegment(out, off, toWire(this.iss, seq), toWire(this.irs, this.rcvNxt), flags, null, now, true);
     if (len > 0) this.sendQueue.copyOut(seq - this.sendQueueStart, len, out, off + h);
     const end = dataEnd + (withFin ? 1 : 0);
     if (retransmit) {
@@ -797,7 +792,7 @@ export class TcpConnection {
   private writeSyn(now: number, out: Uint8Array, off: number): number {
     this.sendSyn = false;
     const isAck = this.state === 'SYN_RECEIVED';
-    const h = this.writeSegment(out, off, toWire(this.iss, 0), isAck ? toWire(this.irs, this.rcvNxt) : 0, SYN | (isAck ? ACK : 0), 'syn', 0, 0, now, true);
+    const h = this.writeSegment(out, off, toWire(this.iss, 0), isAck ? toWire(this.irs, this.rcvNxt) : 0, SYN | (isAck ? ACK : 0), 'syn', now, true);
     this.sndNxt = 1;
     if (this.sndMax < 1) this.sndMax = 1;
     if (this.rtoDeadline === Infinity) this.rtoDeadline = now + this.rtt.rto;
@@ -808,7 +803,7 @@ export class TcpConnection {
    * Writes a TCP header with our options at out[off..]: on SYNs MSS, SACK-permitted,
    * timestamps and window scale; on others timestamps and SACK blocks. Returns its length.
    */
-  private writeSegment(out: Uint8Array, off: number, seqWire: number, ackWire: number, flags: number, kind: 'syn' | null, _a: number, _b: number, now: number, withOptions: boolean): number {
+  private writeSegment(out: Uint8Array, off: number, seqWire: number, ackWire: number, flags: number, kind: 'syn' | null, now: number, withOptions: boolean): number {
     let p = off + 20;
     const isSyn = kind === 'syn';
     if (withOptions && isSyn) {
@@ -935,7 +930,6 @@ export class TcpConnection {
 
   private setState(s: TcpState): void {
     this.state = s;
-    if (s === 'ESTABLISHED') this.keepaliveDeadline = this.cfg.keepaliveIdleMs > 0 ? Infinity : Infinity;
     // Entered only from the handshake: RTO 3 s if our SYN timed out without a sample (RFC 6298 §5.7).
     if (s === 'ESTABLISHED') this.rtt.fallbackAfterSynTimeout(3000);
   }
@@ -966,10 +960,5 @@ export class TcpConnection {
 
   private emit(e: TcpEvent): void {
     this.events.push(e);
-  }
-
-  /** Arms keepalive once established (call after connect/accept completes). */
-  enableKeepalive(now: number): void {
-    this.armKeepalive(now);
   }
 }
