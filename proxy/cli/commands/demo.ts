@@ -2,7 +2,7 @@
  * `mptcp-proxy demo` (what `npm start` runs). Until the proxy exists (issue 5 makes this a
  * self-contained client + aggregator demo), the demo shows what the project can do today:
  * it decodes a bundled capture of Linux kernel MPTCP traffic over two paths and prints a
- * census of the MPTCP options found, with each verified by our codec and crypto.
+ * census of the MPTCP options found, and points to `cat` for the userspace TCP.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,9 @@ export function runDemo(_args: string[]): number {
     'mptcp-proxy demo',
     '',
     'The proxy itself (client + aggregator over several paths) is not built yet; see README.md',
-    'for the feature status. What works today is the MPTCP v1 wire layer. Here it decodes a',
-    'capture of the Linux kernel speaking MPTCP over two paths:',
+    'for the feature status. What works today: the MPTCP v1 wire layer, and a userspace TCP on',
+    'raw sockets that talks to Linux TCP (try `sudo npx mptcp-proxy cat --help`). Here the wire',
+    'layer decodes a capture of the Linux kernel speaking MPTCP over two paths:',
     '',
     `  ${path}`,
     `  ${r.value.packets.length} packets, ${tcp} TCP, ${badChecksums} with a bad IP/TCP checksum`,
