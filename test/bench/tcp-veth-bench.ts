@@ -21,7 +21,7 @@ export interface VethBenchRow {
 }
 
 function run(ns: string, script: string): { wall: number; cpu: number } {
-  const r = execFileSync('ip', ['netns', 'exec', ns, 'bash', '-c', `TIMEFORMAT='TIMES %R %U %S'; { time (${script}) >/dev/null 2>&1; } 2>&1`], { encoding: 'utf8' });
+  const r = execFileSync('ip', ['netns', 'exec', ns, 'bash', '-c', `TIMEFORMAT='TIMES %R %U %S'; { time (${script} >/dev/null 2>&1); } 2>&1`], { encoding: 'utf8' });
   const m = /TIMES ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r);
   if (!m) throw new Error(`no timing in: ${r}`);
   return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]) };
