@@ -6,12 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { PacketEndpoint, Random } from '../core/sans-io.js';
-import { readU16 } from '../wire/bytes.js';
+import { readU16, writeU16, writeU32 } from '../wire/bytes.js';
 import { formatIp } from '../wire/ip-address.js';
 import { IPPROTO_TCP, ipv4ChecksumValid, writeIpv4Header } from '../wire/ipv4.js';
 import { scanSegment, SegmentView } from '../wire/segment-view.js';
 import { fillTcpChecksum, TcpFlag, tcpChecksumValid } from '../wire/tcp-header.js';
-import { writeU16, writeU32 } from '../wire/bytes.js';
 import { TcpConnection } from './connection.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './tcp-types.js';
 
