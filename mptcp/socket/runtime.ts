@@ -71,11 +71,16 @@ export class StackRuntime implements PacketEndpoint {
     this.dispatch(now);
   }
 
-  /** Delivers events to observers; new connections reach listeners inside host.handlePacket. */
+  /**
+   * Delivers events to the observers of the connections that saw input or timers; new
+   * connections reach listeners inside host.handlePacket. Application calls pump their own
+   * socket directly, so nothing else needs looking at.
+   */
   dispatch(now: number): void {
     this.dirty = false;
-    for (const [c, o] of this.observers) {
-      if (!o.pump(now)) this.observers.delete(c);
+    for (const c of this.host.takeTouched()) {
+      const o = this.observers.get(c);
+      if (o && !o.pump(now)) this.observers.delete(c);
     }
   }
 }

@@ -95,6 +95,7 @@ export class TcpHost implements PacketEndpoint {
   private nextEphemeral: number;
   private rr: Entry[] = [];
   private ipId = 0;
+  private readonly touched = new Set<Entry>();
 
   constructor(
     readonly addresses: Uint8Array[],
@@ -254,7 +255,19 @@ export class TcpHost implements PacketEndpoint {
 
   // ---- Internals ----------------------------------------------------------------------------
 
+  /**
+   * The connections that handled a segment or timer since the last call (each once): what an
+   * upper layer must look at for events, without scanning every connection per packet.
+   */
+  takeTouched(): HostConnection[] {
+    if (this.touched.size === 0) return NO_CONNECTIONS;
+    const out = [...this.touched];
+    this.touched.clear();
+    return out;
+  }
+
   private afterInput(_now: number, e: Entry): void {
+    this.touched.add(e);
     if (e.listener && e.tcp.state !== 'SYN_RECEIVED') {
       const l = e.listener;
       e.listener = null;
@@ -326,6 +339,8 @@ export class TcpHost implements PacketEndpoint {
     throw new Error(`no free local port in ${lo}-${hi} towards ${formatIp(remote)}:${remotePort}`);
   }
 }
+
+const NO_CONNECTIONS: HostConnection[] = [];
 
 function key(local: Uint8Array, lport: number, remote: Uint8Array, rport: number): string {
   return `${formatIp(local)}|${lport}|${formatIp(remote)}|${rport}`;

@@ -6,7 +6,6 @@
  * Sums are kept unfolded in a Number (safe: each step adds < 2^16, so overflow would take
  * 2^37 steps) and folded once at the end. No allocation: these run on every segment.
  */
-import { readU16 } from './bytes.js';
 
 /**
  * Adds the bytes in [start, end) to `sum` as big-endian 16-bit words. An odd final byte is
@@ -113,9 +112,4 @@ export function dssChecksum(
   return checksumFromSum(
     sumWords(payload, start, end, dssPseudoHeaderSum(dsnHi, dsnLo, subflowSeq, dataLength, 0)),
   );
-}
-
-/** Reads a checksum field (convenience for verification code). */
-export function readChecksumField(buf: Uint8Array, offset: number): number {
-  return readU16(buf, offset);
 }

@@ -3,24 +3,9 @@
  * IPv6 addresses, checksum offload off (so raw sockets see complete checksums, as on a real
  * link), optional loss (nftables numgen) and rate limit (HTB); commands run inside with
  * `ip netns exec`; torn down reliably, also after a crashed earlier run.
- *
- * `privilegedMissing()` says why such tests cannot run here; in CI (CI=true) it throws
- * instead, because CI runs as root and installs the tools.
+ * Whether such tests may run is decided by test/support/privileges.ts.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-
-export function privilegedMissing(needs: string[] = ['ip', 'nft', 'ethtool', 'tc']): string | null {
-  let why: string | null = null;
-  if (process.getuid?.() !== 0) why = 'needs root (network namespaces, raw sockets, nftables)';
-  else {
-    const missing = needs.filter((t) => !['/usr/sbin/', '/sbin/', '/usr/bin/'].some((d) => existsSync(d + t)));
-    if (missing.length) why = `needs ${missing.join(', ')} (install: sudo bash test/system-deps.sh)`;
-  }
-  if (why && process.env.CI === 'true') throw new Error(`privileged tests must run in CI but cannot: ${why}`);
-  if (why) console.warn(`SKIPPED privileged tests: ${why}`);
-  return why;
-}
 
 export function sh(cmd: string, args: string[], input?: string): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}) });

@@ -6,12 +6,12 @@
  * API into a temporary folder, because the vitest process itself stays in the root namespace.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { isUnavailable, loadRawSocketBinding } from '../../../mptcp/driver/binding.js';
+import { privilegedSkipReason as sharedSkipReason } from '../../support/privileges.js';
 import { parseCaptureFile } from '../../../mptcp/pcap/pcap-file.js';
 import { stripLinkLayer } from '../../../mptcp/pcap/link-layer.js';
 import { parseTcpPacket, type TcpPacket } from '../../../mptcp/wire/packet.js';
@@ -21,29 +21,9 @@ export const REPO = resolve(HERE, '..', '..', '..');
 export const ADDON = join(REPO, 'mptcp', 'native', 'build', 'Release', 'mptcp_raw.node');
 const TOOLS = ['ip', 'nft', 'tcpdump', 'ethtool', 'setpriv'];
 
-function which(tool: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
-  return dirs.map((d) => join(d, tool)).find((f) => existsSync(f));
-}
-
-/**
- * Undefined when the privileged tests can run. Otherwise the reason: outside CI it is printed
- * and the tests skip; in CI (CI=true) it throws, because CI runs as root with everything
- * installed.
- */
+/** Undefined when the driver tests can run; otherwise why not (see test/support/privileges.ts). */
 export function privilegedSkipReason(what: string): string | undefined {
-  const reasons: string[] = [];
-  if (process.platform !== 'linux') reasons.push(`not Linux (${process.platform})`);
-  else if (process.getuid?.() !== 0) reasons.push('not root (raw sockets, nftables and network namespaces need it; run with sudo -E)');
-  const b = loadRawSocketBinding();
-  if (isUnavailable(b)) reasons.push(`native addon not built: ${b.reason}`);
-  const missing = TOOLS.filter((t) => which(t) === undefined);
-  if (missing.length > 0) reasons.push(`missing tools: ${missing.join(', ')} (apt-get install iproute2 nftables tcpdump ethtool util-linux)`);
-  if (reasons.length === 0) return undefined;
-  const reason = reasons.join('; ');
-  if (process.env.CI === 'true') throw new Error(`${what} must run in CI (CI=true), but: ${reason}`);
-  console.warn(`SKIPPED: ${what}: ${reason}`);
-  return reason;
+  return sharedSkipReason(what, TOOLS);
 }
 
 export function run(cmd: string, args: readonly string[], input?: string): string {

@@ -14,10 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNsPair, privilegedMissing, type NsPair } from '../../support/netns.js';
+import { createNsPair, type NsPair } from '../../support/netns.js';
+import { privilegedSkipReason } from '../../support/privileges.js';
 import { tsharkMissing } from '../../support/tshark.js';
 
-const skip = privilegedMissing() !== null;
+const skip = privilegedSkipReason('userspace TCP interop with Linux (test/privileged/tcp)', ['ip', 'nft', 'ethtool', 'tc', 'nstat', 'tcpdump']) !== undefined;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PEERS = join(ROOT, 'test/privileged/peers');
 const CLI = join(ROOT, 'dist/proxy/cli/main.js');

@@ -13,7 +13,6 @@ import {
   internetChecksum,
   ipv4PseudoHeaderSum,
   ipv6PseudoHeaderSum,
-  readChecksumField,
   sumVerifies,
   sumWords,
 } from '../../../mptcp/wire/checksum.js';
@@ -176,8 +175,3 @@ describe('DSS checksum (RFC 8684 §3.3.1)', () => {
   });
 });
 
-describe('readChecksumField', () => {
-  it('reads a big-endian 16-bit field', () => {
-    expect(readChecksumField(hex('00 b8 61 00'), 1)).toBe(0xb861);
-  });
-});
