@@ -74,4 +74,4 @@ if ! "$@" rebuild --directory="$HERE" >"$LOG" 2>&1; then
   not_built "node-gyp rebuild failed (full log: mptcp/native/build/build.log)"
 fi
 rm -f "$LOG"
-echo "mptcp-proxy: built mptcp/native/build/Release/mptcp_raw.node"
+echo "mptcp-proxy: built the native addons in mptcp/native/build/Release (mptcp_raw, mptcp_kernel, mptcp_packet)"
