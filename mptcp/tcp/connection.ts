@@ -20,6 +20,7 @@ import { Reassembly } from './reassembly.js';
 import { RttEstimator } from './rtt.js';
 import { DUP_THRESH, Scoreboard } from './scoreboard.js';
 import { fromWire, toWire, u32Less } from './seq.js';
+import type { SubflowHooks } from './subflow-hooks.js';
 import type { TcpConfig, TcpEvent, TcpState, TcpStats } from './tcp-types.js';
 
 const { FIN, SYN, RST, PSH, ACK } = TcpFlag;
@@ -42,6 +43,8 @@ export interface ConnectionParams {
   /** Offset added to our timestamp clock (RFC 7323 §5.4: per-connection randomization). */
   tsOffset: number;
   now: number;
+  /** Present when this connection is an MPTCP subflow (subflow-hooks.ts). */
+  hooks?: SubflowHooks;
 }
 
 export class TcpConnection {
@@ -49,6 +52,7 @@ export class TcpConnection {
   readonly localPort: number;
   readonly remotePort: number;
   private readonly cfg: TcpConfig;
+  private readonly hooks: SubflowHooks | null;
 
   // Send sequence space, relative to ISS (ISS = 0; first data byte = 1).
   private readonly iss: number;
@@ -143,6 +147,7 @@ export class TcpConnection {
 
   private constructor(p: ConnectionParams, state: TcpState) {
     this.cfg = p.config;
+    this.hooks = p.hooks ?? null;
     this.localPort = p.localPort;
     this.remotePort = p.remotePort;
     this.iss = p.iss >>> 0;
@@ -197,6 +202,46 @@ export class TcpConnection {
 
   get readableBytes(): number {
     return this.recvQueue.length;
+  }
+
+  // ---- For the subflow layer (subflow-hooks.ts) ---------------------------------------------
+
+  /** Appends data chosen by the hooks' pull() (copied), bypassing the send-buffer limit. */
+  enqueue(data: Uint8Array): void {
+    this.sendQueue.push(data);
+  }
+
+  /** Asks for an ACK on the next poll (the hooks have options to deliver). */
+  requestAck(): void {
+    if (this.state !== 'CLOSED' && this.state !== 'SYN_SENT') this.ackNow = true;
+  }
+
+  /** Relative sequence numbers: first unacknowledged, next to send, end of queued data. */
+  get sendUnacked(): number {
+    return this.sndUna;
+  }
+  get sendNext(): number {
+    return this.sndNxt;
+  }
+  get sendQueuedEnd(): number {
+    return this.sendQueueStart + this.sendQueue.length;
+  }
+  /** Multiplier of the peer's window field (RFC 7323 §2.3). */
+  get sendWindowScale(): number {
+    return 2 ** this.sndWscale;
+  }
+  /** RTO expiries in a row without progress: a subflow that stalls is stale (RFC 8684 §3.3.6). */
+  get consecutiveTimeouts(): number {
+    return this.rtoCount;
+  }
+  /** Smoothed RTT (ms), or undefined before the first sample. */
+  get smoothedRtt(): number | undefined {
+    return this.rtt.hasMeasurement ? this.rtt.srtt : undefined;
+  }
+  /** Bytes the congestion and send windows still allow in flight (whole bytes, never negative). */
+  sendRoom(): number {
+    const pipe = this.inRecovery || this.board.hasSacks ? this.board.pipe(this.sndUna, this.sndMax) : this.sndMax - this.sndUna;
+    return Math.max(0, Math.floor(Math.min(this.cc.cwnd - pipe, this.sndUna + this.sndWnd - this.sndNxt)));
   }
 
   /** Takes up to `max` bytes of in-order data (null when none). */
@@ -259,7 +304,7 @@ export class TcpConnection {
       case 'CLOSED':
         return;
       case 'SYN_SENT':
-        this.onSegmentSynSent(now, v);
+        this.onSegmentSynSent(now, v, buf);
         break;
       default:
         this.onSegmentSynchronized(now, v, buf);
@@ -269,7 +314,7 @@ export class TcpConnection {
     if (this.cfg.keepaliveIdleMs > 0) this.armKeepalive(now);
   }
 
-  private onSegmentSynSent(now: number, v: SegmentView): void {
+  private onSegmentSynSent(now: number, v: SegmentView, buf: Uint8Array): void {
     const f = v.flags;
     const ackValid = (f & ACK) !== 0 && fromWire(this.iss, v.ack, 0) === this.sndNxt;
     if (f & ACK && !ackValid) {
@@ -298,6 +343,10 @@ export class TcpConnection {
       this.sampleRttOnAck(now, v, 1);
       this.rtoDeadline = Infinity;
       this.rtoCount = 0;
+      if (this.hooks) {
+        this.hooks.onSynAck(now, v, buf);
+        if (this.state === 'CLOSED') return;
+      }
       this.setState('ESTABLISHED');
       this.emit({ type: 'connected' });
       this.ackNow = true;
@@ -379,6 +428,10 @@ export class TcpConnection {
       this.emit({ type: 'connected' });
     }
     if (!this.onAck(now, v, seq)) return;
+    if (this.hooks) {
+      this.hooks.onSegment(now, v, buf, seq);
+      if (this.state === 'CLOSED') return;
+    }
     // Trim what we already have from the front (§3.10.7.4, "segment text").
     if (seq < this.rcvNxt && len > 0) {
       const cut = Math.min(len, this.rcvNxt - seq);
@@ -661,12 +714,13 @@ export class TcpConnection {
 
   /** Payload bytes per segment: the peer's MSS less our per-segment options (timestamps). */
   sendMss(): number {
-    return Math.min(this.peerMss, this.cfg.mss) - (this.tsOk ? TS_OPTION_SPACE : 0);
+    return Math.min(this.peerMss, this.cfg.mss) - (this.tsOk ? TS_OPTION_SPACE : 0) - (this.hooks ? this.hooks.dataOptionBytes : 0);
   }
 
   /** Bytes of the SACK option our segments carry now (writeSegment), 0 when none. */
   private sackOptionSpace(): number {
-    if (!this.sackOk || this.reassembly.isEmpty) return 0;
+    // Subflow data segments carry a DSS instead of SACK blocks (40 bytes of options, RFC 9293).
+    if (!this.sackOk || this.reassembly.isEmpty || this.hooks) return 0;
     return 4 + 8 * this.reassembly.sackBlocks(this.tsOk ? 3 : 4).length;
   }
 
@@ -678,11 +732,11 @@ export class TcpConnection {
     if (this.sendRstFor) {
       const r = this.sendRstFor;
       this.sendRstFor = null;
-      return this.writeSegment(out, off, r.seq, r.ack, RST | (r.withAck ? ACK : 0), null, now, false);
+      return this.writeSegment(out, off, r.seq, r.ack, RST | (r.withAck ? ACK : 0), null, now, false, -1, 0);
     }
     if (this.sendRst) {
       this.sendRst = false;
-      return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), RST | ACK, null, now, false);
+      return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), RST | ACK, null, now, this.hooks !== null, this.sndNxt, 0);
     }
     if (this.state === 'CLOSED' || this.state === 'TIME_WAIT' && !this.ackNow) return 0;
     if (this.sendSyn) return this.writeSyn(now, out, off);
@@ -697,14 +751,15 @@ export class TcpConnection {
         const lost = this.board.nextLost(this.sndUna, this.sndMax, mss);
         if (lost) {
           this.forceRetransmit = false;
-          this.board.highRxt = lost.seq + lost.len;
-          return this.writeData(now, out, off, lost.seq, lost.len, true);
+          const len = this.hooks ? this.hooks.segmentLimit(lost.seq, lost.len) : lost.len;
+          this.board.highRxt = lost.seq + len;
+          return this.writeData(now, out, off, lost.seq, len, true);
         }
         this.forceRetransmit = false;
       }
     }
     // New data (or FIN), within the congestion and send windows.
-    const n = this.newDataAllowance(mss);
+    const n = this.newDataAllowance(now, mss);
     if (n > 0 || this.finDue()) {
       return this.writeData(now, out, off, this.sndNxt, n, false);
     }
@@ -719,11 +774,11 @@ export class TcpConnection {
       const fits = Math.min(this.sndUna + this.sndWnd - this.sndNxt, this.sendQueueStart + this.sendQueue.length - this.sndNxt, mss);
       if (fits > 0 && this.sndMax === this.sndUna) return this.writeData(now, out, off, this.sndNxt, fits, false);
       // Zero-window and keepalive probe: one old sequence number, no data (as Linux does).
-      return this.writeSegment(out, off, toWire(this.iss, this.sndUna - 1), toWire(this.irs, this.rcvNxt), ACK, null, now, true);
+      return this.writeSegment(out, off, toWire(this.iss, this.sndUna - 1), toWire(this.irs, this.rcvNxt), ACK, null, now, true, this.sndUna - 1, 0);
     }
-    if (this.ackNow) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), ACK, null, now, true);
+    if (this.ackNow) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, this.rcvNxt), ACK, null, now, true, this.sndNxt, 0);
     const queued = this.ackQueue.shift();
-    if (queued !== undefined) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, queued), ACK, null, now, true);
+    if (queued !== undefined) return this.writeSegment(out, off, toWire(this.iss, this.sndNxt), toWire(this.irs, queued), ACK, null, now, true, this.sndNxt, 0);
     return 0;
   }
 
@@ -731,17 +786,27 @@ export class TcpConnection {
     return this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT';
   }
 
-  private newDataAllowance(mss: number): number {
+  private newDataAllowance(now: number, mss: number): number {
     if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE_WAIT' && this.state !== 'FIN_WAIT_1' && this.state !== 'CLOSING' && this.state !== 'LAST_ACK') return 0;
-    const queuedEnd = this.sendQueueStart + this.sendQueue.length;
-    const unsent = queuedEnd - this.sndNxt;
-    if (unsent <= 0) return 0;
+    if (this.hooks && !this.hooks.canSendData()) return 0;
+    let unsent = this.sendQueueStart + this.sendQueue.length - this.sndNxt;
+    if (unsent <= 0 && !this.hooks) return 0;
     const pipe = this.inRecovery || this.board.hasSacks ? this.board.pipe(this.sndUna, this.sndMax) : this.sndMax - this.sndUna;
     const cwndRoom = this.cc.cwnd - pipe;
     const wndRoom = this.sndUna + this.sndWnd - this.sndNxt;
     // Whole bytes only: CUBIC's window is fractional.
     const room = Math.floor(Math.min(cwndRoom, wndRoom));
     if (room <= 0) return 0;
+    if (this.hooks) {
+      // A subflow takes new data from the connection only when it can send it now (the
+      // scheduler decides per segment, so data is not committed to a slow path early).
+      if (unsent <= 0 && this.finSeq < 0) {
+        this.hooks.pull(now, Math.min(room, mss));
+        unsent = this.sendQueueStart + this.sendQueue.length - this.sndNxt;
+      }
+      if (unsent <= 0) return 0;
+      return this.hooks.segmentLimit(this.sndNxt, Math.min(unsent, room, mss));
+    }
     const n = Math.min(unsent, room, mss);
     if (n < mss && n < unsent) {
       // A partial segment while more data waits: never because of cwnd (send whole segments
@@ -765,7 +830,7 @@ export class TcpConnection {
     const withFin = this.finSeq >= 0 && dataEnd === this.finSeq && (!retransmit || this.sndMax > this.finSeq) && (retransmit || this.sndUna + this.sndWnd >= dataEnd);
     let flags = ACK | (len > 0 ? PSH : 0);
     if (withFin) flags |= FIN;
-    const h = this.writeSegment(out, off, toWire(this.iss, seq), toWire(this.irs, this.rcvNxt), flags, null, now, true);
+    const h = this.writeSegment(out, off, toWire(this.iss, seq), toWire(this.irs, this.rcvNxt), flags, null, now, true, seq, len);
     if (len > 0) this.sendQueue.copyOut(seq - this.sendQueueStart, len, out, off + h);
     const end = dataEnd + (withFin ? 1 : 0);
     if (retransmit) {
@@ -792,7 +857,7 @@ export class TcpConnection {
   private writeSyn(now: number, out: Uint8Array, off: number): number {
     this.sendSyn = false;
     const isAck = this.state === 'SYN_RECEIVED';
-    const h = this.writeSegment(out, off, toWire(this.iss, 0), isAck ? toWire(this.irs, this.rcvNxt) : 0, SYN | (isAck ? ACK : 0), 'syn', now, true);
+    const h = this.writeSegment(out, off, toWire(this.iss, 0), isAck ? toWire(this.irs, this.rcvNxt) : 0, SYN | (isAck ? ACK : 0), 'syn', now, true, 0, 0);
     this.sndNxt = 1;
     if (this.sndMax < 1) this.sndMax = 1;
     if (this.rtoDeadline === Infinity) this.rtoDeadline = now + this.rtt.rto;
@@ -803,7 +868,18 @@ export class TcpConnection {
    * Writes a TCP header with our options at out[off..]: on SYNs MSS, SACK-permitted,
    * timestamps and window scale; on others timestamps and SACK blocks. Returns its length.
    */
-  private writeSegment(out: Uint8Array, off: number, seqWire: number, ackWire: number, flags: number, kind: 'syn' | null, now: number, withOptions: boolean): number {
+  private writeSegment(
+    out: Uint8Array,
+    off: number,
+    seqWire: number,
+    ackWire: number,
+    flags: number,
+    kind: 'syn' | null,
+    now: number,
+    withOptions: boolean,
+    seqRel: number,
+    payloadLen: number,
+  ): number {
     let p = off + 20;
     const isSyn = kind === 'syn';
     if (withOptions && isSyn) {
@@ -838,8 +914,13 @@ export class TcpConnection {
       out.set([1, 3, 3, this.rcvWscale], p);
       p += 4;
     }
-    if (withOptions && !isSyn && this.sackOk && flags & ACK && !this.reassembly.isEmpty) {
-      const blocks = this.reassembly.sackBlocks(ts ? 3 : 4);
+    if (withOptions && this.hooks) {
+      p = isSyn ? this.hooks.writeSynOptions(out, p, (flags & ACK) !== 0) : this.hooks.writeOptions(out, p, seqRel, payloadLen, flags, 40 - (p - off - 20));
+    }
+    // SACK blocks in the option space left (a subflow's DSS may leave room for fewer or none).
+    const sackRoom = Math.floor((40 - (p - off - 20) - 4) / 8);
+    if (withOptions && !isSyn && this.sackOk && flags & ACK && !this.reassembly.isEmpty && sackRoom > 0 && (payloadLen === 0 || !this.hooks)) {
+      const blocks = this.reassembly.sackBlocks(Math.min(ts ? 3 : 4, sackRoom));
       out[p] = 1;
       out[p + 1] = 1;
       out[p + 2] = 5;
@@ -877,7 +958,8 @@ export class TcpConnection {
   private offerWscale = true;
 
   private advertiseWindow(isSyn: boolean): number {
-    const free = Math.max(0, this.rcvBufSize - this.recvQueue.length - this.reassembly.bufferedBytes);
+    // A subflow announces the connection-level window (RFC 8684 §3.3.5).
+    const free = this.hooks ? this.hooks.receiveSpace() : Math.max(0, this.rcvBufSize - this.recvQueue.length - this.reassembly.bufferedBytes);
     let right = this.rcvNxt + free;
     // Receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2) and never shrinking (RFC 7323 §2.4).
     // A zero window too stays closed until it can open by that much.
@@ -893,7 +975,7 @@ export class TcpConnection {
   private maybeWindowUpdate(): void {
     // After the peer's FIN no more data can come: a window update would only reach a peer
     // that may already be gone (and answer with a RST).
-    if (this.peerFinConsumed) return;
+    if (this.peerFinConsumed || this.hooks) return;
     const free = Math.max(0, this.rcvBufSize - this.recvQueue.length - this.reassembly.bufferedBytes);
     const current = this.announcedRight - this.rcvNxt;
     if (current < Math.max(2 * this.cfg.mss, this.rcvBufSize / 4) && this.rcvNxt + free - this.announcedRight >= this.cfg.mss) this.ackNow = true;

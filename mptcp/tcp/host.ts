@@ -12,6 +12,7 @@ import { IPPROTO_TCP, ipv4ChecksumValid, writeIpv4Header } from '../wire/ipv4.js
 import { scanSegment, SegmentView } from '../wire/segment-view.js';
 import { fillTcpChecksum, TcpFlag, tcpChecksumValid } from '../wire/tcp-header.js';
 import { TcpConnection } from './connection.js';
+import type { SubflowHooks } from './subflow-hooks.js';
 import { DEFAULT_TCP_CONFIG, type TcpConfig } from './tcp-types.js';
 
 export interface HostCounters {
@@ -29,7 +30,21 @@ interface Listener {
   backlog: number;
   pending: number;
   onConnection: (c: HostConnection) => void;
+  onSyn: SynHandler | null;
 }
+
+/**
+ * Decides about a SYN for a listener before any state exists (an MPTCP stack looks at
+ * MP_CAPABLE / MP_JOIN here): `null` refuses it with a RST; otherwise the hooks turn the new
+ * connection into a subflow, and `attach` receives the connection as soon as it exists.
+ */
+export type SynHandler = (
+  now: number,
+  syn: SegmentView,
+  packet: Uint8Array,
+  local: Uint8Array,
+  remote: Uint8Array,
+) => { hooks: SubflowHooks; attach(c: HostConnection): void } | 'plain' | null;
 
 /** A connection as the host's users see it: the engine plus its addresses. */
 export interface HostConnection {
@@ -110,11 +125,15 @@ export class TcpHost implements PacketEndpoint {
     this.nextEphemeral = portRange[0] + (random.nextU32() % (portRange[1] - portRange[0] + 1));
   }
 
-  listen(port: number, onConnection: (c: HostConnection) => void, backlog = 128): void {
-    this.listeners.set(port, { port, backlog, pending: 0, onConnection });
+  listen(port: number, onConnection: (c: HostConnection) => void, backlog = 128, onSyn: SynHandler | null = null): void {
+    this.listeners.set(port, { port, backlog, pending: 0, onConnection, onSyn });
   }
 
-  connect(now: number, local: Uint8Array, remote: Uint8Array, remotePort: number): HostConnection {
+  unlisten(port: number): void {
+    this.listeners.delete(port);
+  }
+
+  connect(now: number, local: Uint8Array, remote: Uint8Array, remotePort: number, hooks?: SubflowHooks): HostConnection {
     const localPort = this.pickPort(local, remote, remotePort);
     const tcp = TcpConnection.connect({
       config: this.config,
@@ -124,6 +143,7 @@ export class TcpHost implements PacketEndpoint {
       iss: this.isn(now, local, localPort, remote, remotePort),
       tsOffset: this.random.nextU32(),
       now,
+      hooks,
     });
     const e: Entry = { tcp, local, remote, key: key(local, localPort, remote, remotePort), listener: null };
     this.conns.add(e);
@@ -196,14 +216,23 @@ export class TcpHost implements PacketEndpoint {
       }
       const local = dst.slice();
       const remote = src.slice();
+      const decision = listener.onSyn ? listener.onSyn(now, v, packet, local, remote) : 'plain';
+      if (decision === null) {
+        this.counters.notForUs++;
+        this.queueRst(dst, src, v);
+        return;
+      }
+      const hooks = decision === 'plain' ? undefined : decision.hooks;
       const tcp = TcpConnection.accept(
-        { config: this.config, localPort: v.dstPort, remotePort: v.srcPort, ipv6: version === 6, iss: this.isn(now, local, v.dstPort, remote, v.srcPort), tsOffset: this.random.nextU32(), now },
+        { config: this.config, localPort: v.dstPort, remotePort: v.srcPort, ipv6: version === 6, iss: this.isn(now, local, v.dstPort, remote, v.srcPort), tsOffset: this.random.nextU32(), now, hooks },
         v,
       );
       const entry: Entry = { tcp, local, remote, key: key(local, v.dstPort, remote, v.srcPort), listener };
       listener.pending++;
       this.conns.add(entry);
       this.rr.push(entry);
+      if (decision !== 'plain') decision.attach(entry);
+      this.touched.add(entry);
       return;
     }
     this.counters.notForUs++;

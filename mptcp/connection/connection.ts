@@ -1,0 +1,636 @@
+/**
+ * One MPTCP connection (RFC 8684) as a sans-IO state machine above its subflows: the data
+ * sequence space in both directions (send buffer from the Data ACK, receive reassembly across
+ * subflows, §3.3), DATA_FIN and orderly close (§3.3.3), reinjection of data stranded on failed
+ * or stale subflows (§3.3.6), fallback to TCP (§3.7), the address signals it exchanges
+ * (ADD_ADDR, REMOVE_ADDR: §3.4) and MP_FASTCLOSE (§3.5). Which subflow sends is the
+ * scheduler's call (mptcp/sched); opening subflows is the stack's and path manager's.
+ */
+import { Reassembly } from '../tcp/reassembly.js';
+import { ByteQueue } from '../tcp/byte-queue.js';
+import { addAddrHmac } from '../wire/crypto.js';
+import { formatIp } from '../wire/ip-address.js';
+import { ADD_ADDR_FLAG_ECHO, MPC_FLAG_CHECKSUM, TcpRstReason, type AddAddrOption, type MptcpOption } from '../wire/mptcp-option-types.js';
+import type { Scheduler } from '../sched/scheduler.js';
+import { deriveKey, type MptcpKey } from './keys.js';
+import type { MptcpConfig, MptcpCounters, MptcpEvent, MptcpResetReason, SubflowStats } from './mptcp-types.js';
+import type { Subflow } from './subflow.js';
+import type { ScheduledChunk, SubflowOwner } from './subflow-owner.js';
+
+export type MptcpRole = 'client' | 'server';
+export type MptcpState = 'connecting' | 'established' | 'closed';
+
+export interface MptcpConnectionParams {
+  role: MptcpRole;
+  config: MptcpConfig;
+  counters: MptcpCounters;
+  localKey: MptcpKey;
+  scheduler: Scheduler;
+  now: number;
+}
+
+interface Announcement {
+  id: number;
+  address: Uint8Array;
+  port: number;
+  /** Resend until echoed (§3.4.1); 0 = due now. */
+  nextSendAt: number;
+  tries: number;
+}
+
+/** Time to wait for an ADD_ADDR echo before resending (Linux: net.mptcp.add_addr_timeout = 120 s; we retry sooner). */
+const ADD_ADDR_RETRY_MS = 2000;
+const ADD_ADDR_TRIES = 4;
+
+export class MptcpConnection implements SubflowOwner {
+  readonly role: MptcpRole;
+  readonly config: MptcpConfig;
+  readonly counters: MptcpCounters;
+  readonly localKey: MptcpKey;
+  remoteKey: MptcpKey | null = null;
+  state: MptcpState = 'connecting';
+  checksums = false;
+  fallback = false;
+  fallbackOffset = 0;
+  fastClosePending = false;
+  closedForSending = false;
+  /** The peer asked us not to open subflows to its initial address (MP_CAPABLE C flag). */
+  noJoinToInitial = false;
+  readonly subflows: Subflow[] = [];
+  /** Addresses the peer announced with ADD_ADDR, by address id. */
+  readonly remoteAddresses = new Map<number, { address: Uint8Array; port: number }>();
+  scheduler: Scheduler;
+  /** Set by the client's path manager: more MP_CAPABLE attempts may still come. */
+  connectAttemptsPending: () => boolean = () => false;
+  /** Synchronous listener for the stack's path manager (events also queue for the application). */
+  observer: ((e: MptcpEvent) => void) | null = null;
+
+  // Send side, relative DSNs (first data byte = 1).
+  private readonly sendBuf = new ByteQueue();
+  private sndUna = 1;
+  private sndNxt = 1;
+  private peerWindowRight = 1 + 65535;
+  dataFinSeq = -1;
+  private dataFinAcked = false;
+  private dataFinPending = false;
+  private dataFinSentAt = -1;
+  /** [start, end) DSN ranges to send again on another subflow. */
+  private readonly reinject: number[] = [];
+  private sendBufferWasFull = false;
+  private readonly scratch = new Uint8Array(65536);
+
+  // Receive side.
+  private rcvNxt = 1;
+  private readonly reassembly = new Reassembly();
+  private readonly recvQueue = new ByteQueue();
+  private peerDataFin = -1;
+  private peerFinConsumed = false;
+  private lastAdvertised = 0;
+
+  // Signals.
+  private readonly announce: Announcement[] = [];
+  private readonly echoes: AddAddrOption[] = [];
+  private readonly removals: number[] = [];
+
+  private readonly events: MptcpEvent[] = [];
+  private lastNow: number;
+  private noSubflowDeadline = Infinity;
+  private reported = false;
+
+  constructor(p: MptcpConnectionParams) {
+    this.role = p.role;
+    this.config = p.config;
+    this.counters = p.counters;
+    this.localKey = p.localKey;
+    this.scheduler = p.scheduler;
+    this.lastNow = p.now;
+    this.checksums = p.config.checksums && p.role === 'client';
+  }
+
+  // ---- Application side ----------------------------------------------------------------------
+
+  write(data: Uint8Array): number {
+    if (this.dataFinSeq >= 0 || this.state === 'closed' || this.closedForSending) return 0;
+    const room = Math.max(0, this.config.sendBufferBytes - this.sendBuf.length);
+    const n = Math.min(room, data.length);
+    if (n > 0) this.sendBuf.push(n === data.length ? data : data.subarray(0, n));
+    if (n < data.length) this.sendBufferWasFull = true;
+    return n;
+  }
+
+  get writableBytes(): number {
+    return this.dataFinSeq >= 0 ? 0 : Math.max(0, this.config.sendBufferBytes - this.sendBuf.length);
+  }
+
+  get readableBytes(): number {
+    return this.recvQueue.length;
+  }
+
+  read(_now: number, max = Infinity): Uint8Array | null {
+    if (this.recvQueue.length === 0) return null;
+    const data = this.recvQueue.take(max);
+    // A window that opened by a good part of the buffer is worth an ACK now (as TCP's
+    // window update): the peer may be blocked on it.
+    if (this.receiveSpace() - this.lastAdvertised >= Math.min(this.config.receiveBufferBytes / 4, 65536)) this.ackOnBest();
+    return data;
+  }
+
+  /** Half-close: DATA_FIN after all queued data (§3.3.3). */
+  shutdown(): void {
+    if (this.dataFinSeq >= 0 || this.state === 'closed') return;
+    this.dataFinSeq = this.sndUna + this.sendBuf.length;
+    if (this.fallback) {
+      this.flushFallback();
+      return;
+    }
+    this.checkDataFinReady();
+  }
+
+  /** Abort: MP_FASTCLOSE to the peer on every subflow, then forget (§3.5). */
+  abort(): void {
+    if (this.state === 'closed') return;
+    this.fastClosePending = this.remoteKey !== null && !this.fallback;
+    this.closedForSending = true;
+    for (const s of this.subflows) s.fail(this.lastNow, 'connection aborted', TcpRstReason.UNSPECIFIED);
+    this.enterClosed({ type: 'reset', reason: 'aborted' });
+  }
+
+  pollEvent(): MptcpEvent | undefined {
+    return this.events.shift();
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get sendUnacked(): number {
+    return this.sndUna;
+  }
+  get receiveNext(): number {
+    return this.rcvNxt;
+  }
+  get dataFinDue(): boolean {
+    return this.dataFinPending && !this.dataFinAcked;
+  }
+
+  subflowStats(): SubflowStats[] {
+    return this.subflows.map((s) => ({
+      id: s.id,
+      local: formatIp(s.local),
+      remote: formatIp(s.remote),
+      localAddressId: s.localAddressId,
+      remoteAddressId: s.remoteAddressId,
+      phase: s.phase,
+      backup: s.backup,
+      localBackup: s.localBackup,
+      dataBytesSent: s.dataBytesSent,
+      dataBytesReceived: s.dataBytesReceived,
+      closeReason: s.closeReason,
+      tcp: s.tcp.stats(),
+    }));
+  }
+
+  /** Announces one of our addresses to the peer (ADD_ADDR, §3.4.1). */
+  announceAddress(id: number, address: Uint8Array, port = 0): void {
+    this.announce.push({ id, address, port, nextSendAt: 0, tries: 0 });
+    this.ackOnBest();
+  }
+
+  /** Withdraws an address (REMOVE_ADDR, §3.4.2) and closes our subflows that use it. */
+  removeAddress(id: number): void {
+    this.removals.push(id);
+    for (let i = this.announce.length - 1; i >= 0; i--) if (this.announce[i].id === id) this.announce.splice(i, 1);
+    const carrier = this.subflows.find((s) => s.usable && s.localAddressId !== id);
+    carrier?.tcp.requestAck();
+    for (const s of this.subflows) if (s.localAddressId === id && s !== carrier) s.fail(this.lastNow, 'address removed', TcpRstReason.ADMINISTRATIVELY_PROHIBITED);
+  }
+
+  // ---- Subflows --------------------------------------------------------------------------------
+
+  addSubflow(s: Subflow): void {
+    this.subflows.push(s);
+    this.noSubflowDeadline = Infinity;
+  }
+
+  /** The stack calls this after a subflow's engine handled input or timers. */
+  afterSubflowInput(now: number, s: Subflow): void {
+    this.lastNow = now;
+    const tcp = s.tcp;
+    for (let e = tcp.pollEvent(); e; e = tcp.pollEvent()) {
+      switch (e.type) {
+        case 'connected':
+          if (s.role === 'mpc-initiator' && this.state === 'connecting') {
+            this.state = 'established';
+            this.emit({ type: 'connected' });
+            this.emit({ type: 'subflow-up', subflowId: s.id });
+          }
+          break;
+        case 'readable':
+          break;
+        case 'end':
+          s.drain(now);
+          if (this.fallback) this.onDataFin(now, this.rcvNxt);
+          else if (s.phase !== 'closed') tcp.shutdown(); // the peer closes this subflow: so do we
+          break;
+        case 'writable':
+          break;
+        case 'closed':
+          if (!s.closeReason) s.closeReason = 'closed';
+          break;
+        case 'reset':
+          if (!s.closeReason) s.closeReason = e.reason;
+          break;
+      }
+    }
+    if (s.phase !== 'closed') s.drain(now);
+    if (tcp.state === 'CLOSED' || tcp.state === 'TIME_WAIT' || s.phase === 'closed') this.subflowGone(now, s, s.closeReason || (tcp.state === 'CLOSED' ? 'reset' : 'closed'));
+    this.updateStale(now);
+  }
+
+  private subflowGone(now: number, s: Subflow, reason: string): void {
+    const i = this.subflows.indexOf(s);
+    if (i < 0) return;
+    this.subflows.splice(i, 1);
+    if (s.phase !== 'closed') s.phase = 'closed';
+    if (!s.closeReason) s.closeReason = reason;
+    // Data this subflow carried that the peer has not acknowledged at the data level goes
+    // out again on the others (§3.3.6).
+    if (!this.fallback && this.state !== 'closed') s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
+    this.emit({ type: 'subflow-down', subflowId: s.id, reason: s.closeReason });
+    if (this.state === 'closed') return;
+    if (this.fallback || (this.state === 'connecting' && this.subflows.length === 0 && !this.connectAttemptsPending())) {
+      this.enterClosed({ type: 'reset', reason: this.state === 'connecting' ? connectFailure(s.closeReason) : 'peer-reset' });
+      return;
+    }
+    if (this.subflows.length === 0) this.noSubflowDeadline = now + this.config.noSubflowTimeoutMs;
+    this.ackOnBest();
+  }
+
+  onSubflowActive(now: number, s: Subflow): void {
+    this.lastNow = now;
+    this.noSubflowDeadline = Infinity;
+    this.emit({ type: 'subflow-up', subflowId: s.id });
+  }
+
+  /** A subflow whose retransmission timer fired without progress is stale: its data moves (§3.3.6). */
+  private updateStale(_now: number): void {
+    for (const s of this.subflows) {
+      const stale = s.phase === 'active' && s.tcp.consecutiveTimeouts > 0;
+      if (stale && !s.stale) {
+        s.stale = true;
+        if (this.subflows.some((o) => o !== s && o.usable)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
+      } else if (!stale && s.stale) s.stale = false;
+    }
+    if (this.reinject.length > 0) for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
+  }
+
+  private addReinjection(start: number, end: number): void {
+    start = Math.max(start, this.sndUna);
+    if (end <= start) return;
+    const r = this.reinject;
+    for (let i = 0; i < r.length; i += 2) if (r[i] <= start && r[i + 1] >= end) return;
+    r.push(start, end);
+  }
+
+  // ---- SubflowOwner: handshake -------------------------------------------------------------------
+
+  onPeerKey(now: number, key: bigint, mpcFlags: number): void {
+    this.lastNow = now;
+    if (!this.remoteKey) this.remoteKey = deriveKey(key);
+    if (mpcFlags & MPC_FLAG_CHECKSUM) this.checksums = true;
+    this.noJoinToInitial = (mpcFlags & 0x20) !== 0;
+    if (this.role === 'server' && this.state === 'connecting') {
+      this.state = 'established';
+      this.emit({ type: 'connected' });
+    }
+  }
+
+  /** Server side: a SYN's MP_CAPABLE asked for checksums. */
+  requireChecksums(on: boolean): void {
+    if (on) this.checksums = true;
+    else this.checksums = this.config.checksums;
+  }
+
+  onFallback(now: number, s: Subflow, why: string): void {
+    this.lastNow = now;
+    if (this.fallback) return;
+    this.fallback = true;
+    this.fallbackOffset = 0;
+    this.counters.fallbacks++;
+    this.emit({ type: 'fallback', reason: why });
+    if (this.role === 'server' && this.state === 'connecting') {
+      this.state = 'established';
+      this.emit({ type: 'connected' });
+    }
+    for (const o of this.subflows) if (o !== s) o.fail(now, 'fallback to TCP', TcpRstReason.MIDDLEBOX_INTERFERENCE);
+  }
+
+  onInfiniteMapping(now: number, s: Subflow, offset: number): void {
+    if (this.fallback) return;
+    this.counters.infiniteMappings++;
+    this.onFallback(now, s, 'infinite mapping from the peer');
+    this.fallbackOffset = offset;
+  }
+
+  // ---- SubflowOwner: data --------------------------------------------------------------------
+
+  pull(now: number, s: Subflow, room: number): ScheduledChunk | null {
+    this.lastNow = now;
+    if (room <= 0 || this.closedForSending) return null;
+    const r = this.reinject;
+    while (r.length > 0 && !this.fallback) {
+      const start = Math.max(r[0], this.sndUna);
+      const end = Math.min(r[1], this.sndNxt);
+      if (end <= start) {
+        r.splice(0, 2);
+        continue;
+      }
+      const n = Math.min(room, end - start, this.scratch.length);
+      this.sendBuf.copyOut(start - this.sndUna, n, this.scratch, 0);
+      r[0] = start + n;
+      this.counters.reinjectedBytes += n;
+      return { dsn: start, data: this.scratch.subarray(0, n), reinjection: true };
+    }
+    const queuedEnd = this.sndUna + this.sendBuf.length;
+    let n = Math.min(room, queuedEnd - this.sndNxt, this.scratch.length);
+    if (!this.fallback) n = Math.min(n, this.peerWindowRight - this.sndNxt);
+    if (n <= 0) return null;
+    if (!this.fallback && !this.scheduler.allow(s, this.subflows)) return null;
+    const dsn = this.sndNxt;
+    this.sendBuf.copyOut(dsn - this.sndUna, n, this.scratch, 0);
+    this.sndNxt += n;
+    this.checkDataFinReady();
+    return { dsn, data: this.scratch.subarray(0, n), reinjection: false };
+  }
+
+  private checkDataFinReady(): void {
+    if (this.dataFinSeq < 0 || this.dataFinPending || this.dataFinAcked || this.sndNxt !== this.dataFinSeq) return;
+    this.dataFinPending = true;
+    this.ackOnBest();
+  }
+
+  /** After fallback the subflow's own FIN is the DATA_FIN: queue what is left, then FIN. */
+  private flushFallback(): void {
+    const s = this.subflows[0];
+    if (!s) return;
+    const left = this.sndUna + this.sendBuf.length - this.sndNxt;
+    if (left > 0) {
+      const out = new Uint8Array(left);
+      this.sendBuf.copyOut(this.sndNxt - this.sndUna, left, out, 0);
+      s.tcp.enqueue(out);
+      this.sndNxt += left;
+    }
+    s.tcp.shutdown();
+  }
+
+  onDataFinSent(_s: Subflow): void {
+    this.dataFinSentAt = this.lastNow;
+  }
+
+  onDataAck(now: number, ack: number, window: number): void {
+    this.lastNow = now;
+    const maxAck = this.dataFinPending ? this.dataFinSeq + 1 : this.sndNxt;
+    if (ack > maxAck) return; // acknowledges data never sent: ignore (§3.3.2)
+    if (ack > this.sndUna) {
+      const dataEnd = this.dataFinSeq >= 0 ? Math.min(ack, this.dataFinSeq) : ack;
+      this.sendBuf.drop(Math.max(0, dataEnd - this.sndUna));
+      this.sndUna = ack;
+      if (this.fallback && this.sndNxt < ack) this.sndNxt = ack;
+      if (this.dataFinSeq >= 0 && ack > this.dataFinSeq && !this.dataFinAcked) {
+        this.dataFinAcked = true;
+        this.dataFinPending = false;
+        this.maybeClosed();
+      }
+      if (this.sendBufferWasFull && this.writableBytes > 0) {
+        this.sendBufferWasFull = false;
+        this.emit({ type: 'writable' });
+      }
+    }
+    if (ack >= this.sndUna && ack + window > this.peerWindowRight) this.peerWindowRight = ack + window;
+  }
+
+  onData(now: number, dsn: number, data: Uint8Array, _s: Subflow): void {
+    this.lastNow = now;
+    let len = data.length;
+    if (dsn + len <= this.rcvNxt) {
+      this.counters.duplicateDataBytes += len;
+      return;
+    }
+    if (dsn < this.rcvNxt) {
+      const cut = this.rcvNxt - dsn;
+      this.counters.duplicateDataBytes += cut;
+      data = data.subarray(cut);
+      dsn = this.rcvNxt;
+      len = data.length;
+    }
+    if (dsn === this.rcvNxt) {
+      this.recvQueue.pushOwned(data);
+      this.rcvNxt += len;
+      for (let more = this.reassembly.takeInOrder(this.rcvNxt); more; more = this.reassembly.takeInOrder(this.rcvNxt)) {
+        this.recvQueue.pushOwned(more);
+        this.rcvNxt += more.length;
+      }
+      this.emit({ type: 'readable' });
+    } else {
+      this.reassembly.insert(dsn, data);
+    }
+    this.consumePeerFin();
+  }
+
+  onDataFin(now: number, dsn: number): void {
+    this.lastNow = now;
+    if (this.peerDataFin < 0) this.peerDataFin = dsn;
+    if (this.peerFinConsumed) this.ackOnBest(); // a retransmitted DATA_FIN: our ACK was lost
+    this.consumePeerFin();
+  }
+
+  private consumePeerFin(): void {
+    if (this.peerDataFin < 0 || this.peerFinConsumed || this.rcvNxt !== this.peerDataFin) return;
+    this.peerFinConsumed = true;
+    this.rcvNxt += 1;
+    this.emit({ type: 'end' });
+    for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
+    this.maybeClosed();
+  }
+
+  private maybeClosed(): void {
+    if (this.state === 'closed' || !this.peerFinConsumed || !this.dataFinAcked) return;
+    // Both DATA_FINs are acknowledged: the subflows close with FINs (§3.3.3).
+    for (const s of this.subflows) s.tcp.shutdown();
+    this.enterClosed({ type: 'closed' });
+  }
+
+  receiveSpace(): number {
+    const free = Math.max(0, this.config.receiveBufferBytes - this.recvQueue.length - this.reassembly.bufferedBytes);
+    this.lastAdvertised = free;
+    return free;
+  }
+
+  // ---- SubflowOwner: signals -----------------------------------------------------------------
+
+  onAddAddr(now: number, s: Subflow, opt: AddAddrOption): void {
+    this.lastNow = now;
+    if (opt.flags & ADD_ADDR_FLAG_ECHO) {
+      const i = this.announce.findIndex((a) => a.id === opt.addressId);
+      if (i >= 0) this.announce.splice(i, 1);
+      return;
+    }
+    const remote = this.remoteKey;
+    if (!remote) return;
+    const port = opt.port ?? 0;
+    if (opt.truncatedHmac !== addAddrHmac(remote.key, this.localKey.key, opt.addressId, opt.address, port)) {
+      this.counters.addAddrBadHmac++;
+      return;
+    }
+    this.counters.addAddrReceived++;
+    this.echoes.push({ subtype: 'ADD_ADDR', flags: ADD_ADDR_FLAG_ECHO, addressId: opt.addressId, address: opt.address, port: opt.port });
+    s.tcp.requestAck();
+    if (this.remoteAddresses.has(opt.addressId) || this.remoteAddresses.size >= this.config.maxAddAddrAccepted) return;
+    this.remoteAddresses.set(opt.addressId, { address: opt.address, port });
+    this.emit({ type: 'address-added', addressId: opt.addressId, address: opt.address, port });
+  }
+
+  onRemoveAddr(now: number, ids: number[]): void {
+    this.lastNow = now;
+    this.counters.removeAddrReceived++;
+    for (const id of ids) {
+      this.remoteAddresses.delete(id);
+      for (const s of this.subflows) if (s.remoteAddressId === id) s.fail(now, 'address removed by the peer', TcpRstReason.UNSPECIFIED);
+      this.emit({ type: 'address-removed', addressId: id });
+    }
+  }
+
+  onFastClose(now: number): void {
+    this.lastNow = now;
+    this.counters.fastclosesReceived++;
+    this.closedForSending = true;
+    for (const s of this.subflows) s.fail(now, 'MP_FASTCLOSE from the peer', TcpRstReason.UNSPECIFIED);
+    this.enterClosed({ type: 'reset', reason: 'fastclose' });
+  }
+
+  onMpFail(now: number, s: Subflow): void {
+    this.counters.mpFailReceived++;
+    this.onChecksumFailure(now, s);
+  }
+
+  onChecksumFailure(now: number, s: Subflow): void {
+    // §3.7: with other subflows, reset this one (its data is reinjected elsewhere). Alone,
+    // the connection would fall back to an infinite mapping: not implemented yet, so the
+    // connection is reset rather than risk corrupt data.
+    const others = this.subflows.some((o) => o !== s && o.usable);
+    s.fail(now, 'DSS checksum failure', TcpRstReason.MIDDLEBOX_INTERFERENCE);
+    if (!others) this.enterClosed({ type: 'reset', reason: 'protocol-error' });
+  }
+
+  pendingSignal(_s: Subflow): MptcpOption | null {
+    const remote = this.remoteKey;
+    if (!remote) return null;
+    const echo = this.echoes[0];
+    if (echo) return echo;
+    if (this.removals.length > 0) return { subtype: 'REMOVE_ADDR', reserved: 0, addressIds: this.removals.slice(0, 8) };
+    for (const a of this.announce) {
+      if (a.nextSendAt > this.lastNow) continue;
+      return { subtype: 'ADD_ADDR', flags: 0, addressId: a.id, address: a.address, port: a.port || undefined, truncatedHmac: addAddrHmac(this.localKey.key, remote.key, a.id, a.address, a.port) };
+    }
+    return null;
+  }
+
+  onSignalSent(_s: Subflow, opt: MptcpOption): void {
+    if (opt.subtype === 'ADD_ADDR') {
+      if (opt.flags & ADD_ADDR_FLAG_ECHO) this.echoes.shift();
+      else {
+        const a = this.announce.find((x) => x.id === opt.addressId);
+        if (a) {
+          a.tries++;
+          this.counters.addAddrSent++;
+          if (a.tries >= ADD_ADDR_TRIES) this.announce.splice(this.announce.indexOf(a), 1);
+          else a.nextSendAt = this.lastNow + ADD_ADDR_RETRY_MS;
+        }
+      }
+    } else if (opt.subtype === 'REMOVE_ADDR') {
+      this.removals.splice(0, opt.addressIds.length);
+    }
+  }
+
+  // ---- Timers ---------------------------------------------------------------------------------
+
+  pollTimeout(): number {
+    let t = this.noSubflowDeadline;
+    for (const s of this.subflows) {
+      const d = s.pollTimeout();
+      if (d < t) t = d;
+    }
+    if (this.dataFinPending && this.dataFinSentAt >= 0) t = Math.min(t, this.dataFinSentAt + this.dataFinRto());
+    for (const a of this.announce) if (a.nextSendAt > 0) t = Math.min(t, a.nextSendAt);
+    return t;
+  }
+
+  handleTimeout(now: number): void {
+    this.lastNow = now;
+    if (now >= this.noSubflowDeadline) {
+      this.noSubflowDeadline = Infinity;
+      this.enterClosed({ type: 'reset', reason: 'no-subflows' });
+      return;
+    }
+    for (const s of this.subflows) if (s.pollTimeout() <= now) s.handleTimeout(now);
+    if (this.dataFinPending && this.dataFinSentAt >= 0 && now >= this.dataFinSentAt + this.dataFinRto()) {
+      this.dataFinSentAt = -1; // resend with the next pure ACK, on every usable subflow
+      for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
+    }
+    for (const a of this.announce) {
+      if (a.nextSendAt > 0 && now >= a.nextSendAt) {
+        a.nextSendAt = 0;
+        this.ackOnBest();
+      }
+    }
+    this.updateStale(now);
+  }
+
+  private dataFinRto(): number {
+    let rto = 200;
+    for (const s of this.subflows) rto = Math.max(rto, s.tcp.stats().rtoMs);
+    return rto;
+  }
+
+  // ---- Internals --------------------------------------------------------------------------
+
+  /** Requests a pure ACK on the best usable subflow (to carry a Data ACK or a signal). */
+  private ackOnBest(): void {
+    let best: Subflow | null = null;
+    for (const s of this.subflows) {
+      if (!s.usable) continue;
+      if (!best || (s.backup ? 1 : 0) < (best.backup ? 1 : 0) || (s.srtt ?? Infinity) < (best.srtt ?? Infinity)) best = s;
+    }
+    best?.tcp.requestAck();
+  }
+
+  private enterClosed(e: MptcpEvent): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.noSubflowDeadline = Infinity;
+    this.emit(e);
+  }
+
+  private emit(e: MptcpEvent): void {
+    this.events.push(e);
+    this.observer?.(e);
+  }
+
+  get connecting(): boolean {
+    return this.state === 'connecting';
+  }
+
+  /** Whether the stack has told the application about this connection (server side). */
+  get announcedToApplication(): boolean {
+    return this.reported;
+  }
+  markAnnounced(): void {
+    this.reported = true;
+  }
+}
+
+function connectFailure(reason: string): MptcpResetReason {
+  if (reason.includes('timeout')) return 'timeout';
+  if (reason.includes('refused')) return 'refused';
+  return 'refused';
+}

@@ -1,0 +1,130 @@
+/**
+ * MPTCP connection-level configuration, events, counters and statistics (RFC 8684), shared by
+ * the connection, its subflows, the stack and the socket API.
+ */
+import type { TcpStats } from '../tcp/tcp-types.js';
+
+export interface MptcpConfig {
+  /** Ask for DSS checksums (RFC 8684 §3.3: either side's A flag turns them on). */
+  checksums: boolean;
+  /** After two unanswered MP_CAPABLE SYNs, send plain SYNs (as Linux; §3.1 middleboxes). */
+  fallbackAfterSynRetries: boolean;
+  /** Subflows per connection (Linux's maximum is 8). */
+  maxSubflows: number;
+  /** ADD_ADDR announcements accepted per connection. */
+  maxAddAddrAccepted: number;
+  sendBufferBytes: number;
+  receiveBufferBytes: number;
+  /** A connection left without subflows waits this long for a new one before it fails. */
+  noSubflowTimeoutMs: number;
+  /** Re-open a failed path after this delay, doubling up to maxRejoinDelayMs. */
+  rejoinDelayMs: number;
+  maxRejoinDelayMs: number;
+  /** Happy-Eyeballs style: start the MP_CAPABLE attempt on the next path after this delay. */
+  connectStaggerMs: number;
+}
+
+export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
+  checksums: false,
+  fallbackAfterSynRetries: true,
+  maxSubflows: 8,
+  maxAddAddrAccepted: 8,
+  sendBufferBytes: 4 * 1024 * 1024,
+  receiveBufferBytes: 8 * 1024 * 1024,
+  noSubflowTimeoutMs: 60_000,
+  rejoinDelayMs: 500,
+  maxRejoinDelayMs: 30_000,
+  connectStaggerMs: 300,
+};
+
+export type MptcpResetReason = 'refused' | 'timeout' | 'peer-reset' | 'fastclose' | 'aborted' | 'no-subflows' | 'protocol-error';
+
+export type MptcpEvent =
+  | { type: 'connected' }
+  | { type: 'readable' }
+  | { type: 'writable' }
+  /** The peer's DATA_FIN (or, after fallback, its FIN): no more data will come. */
+  | { type: 'end' }
+  /** Both directions are done. */
+  | { type: 'closed' }
+  | { type: 'reset'; reason: MptcpResetReason }
+  | { type: 'subflow-up'; subflowId: number }
+  | { type: 'subflow-down'; subflowId: number; reason: string }
+  | { type: 'fallback'; reason: string }
+  | { type: 'address-added'; addressId: number; address: Uint8Array; port: number }
+  | { type: 'address-removed'; addressId: number };
+
+/** Protocol counters, in the spirit of Linux's MPTcpExt (nstat). */
+export interface MptcpCounters {
+  connectionsOpened: number;
+  connectionsAccepted: number;
+  joinsSent: number;
+  joinsAccepted: number;
+  joinsRefused: number;
+  joinSynAckHmacFailures: number;
+  joinAckHmacFailures: number;
+  checksumMismatches: number;
+  dataChecksumErrors: number;
+  badMappings: number;
+  dssMismatches: number;
+  dataOutsideMapping: number;
+  badOptions: number;
+  badFastclose: number;
+  fallbacks: number;
+  infiniteMappings: number;
+  reinjectedBytes: number;
+  addAddrReceived: number;
+  addAddrBadHmac: number;
+  addAddrSent: number;
+  removeAddrReceived: number;
+  mpPrioReceived: number;
+  fastclosesReceived: number;
+  mpFailReceived: number;
+  duplicateDataBytes: number;
+}
+
+export function newMptcpCounters(): MptcpCounters {
+  return {
+    connectionsOpened: 0,
+    connectionsAccepted: 0,
+    joinsSent: 0,
+    joinsAccepted: 0,
+    joinsRefused: 0,
+    joinSynAckHmacFailures: 0,
+    joinAckHmacFailures: 0,
+    checksumMismatches: 0,
+    dataChecksumErrors: 0,
+    badMappings: 0,
+    dssMismatches: 0,
+    dataOutsideMapping: 0,
+    badOptions: 0,
+    badFastclose: 0,
+    fallbacks: 0,
+    infiniteMappings: 0,
+    reinjectedBytes: 0,
+    addAddrReceived: 0,
+    addAddrBadHmac: 0,
+    addAddrSent: 0,
+    removeAddrReceived: 0,
+    mpPrioReceived: 0,
+    fastclosesReceived: 0,
+    mpFailReceived: 0,
+    duplicateDataBytes: 0,
+  };
+}
+
+/** One subflow as the socket API reports it. */
+export interface SubflowStats {
+  id: number;
+  local: string;
+  remote: string;
+  localAddressId: number;
+  remoteAddressId: number;
+  phase: string;
+  backup: boolean;
+  localBackup: boolean;
+  dataBytesSent: number;
+  dataBytesReceived: number;
+  closeReason: string;
+  tcp: TcpStats;
+}

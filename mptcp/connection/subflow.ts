@@ -1,0 +1,582 @@
+/**
+ * One MPTCP subflow: the MPTCP half of a TCP connection (the TCP half is the engine in
+ * mptcp/tcp/connection.ts, which calls these hooks). Owns the handshake options (MP_CAPABLE,
+ * RFC 8684 §3.1; MP_JOIN with its HMACs, §3.2), the DSS on every segment (§3.3: Data ACK,
+ * mappings, DATA_FIN), the subflow's send and receive mappings, turning in-order subflow
+ * bytes into data-sequence ranges for the connection, and the per-subflow signals (MP_PRIO,
+ * MP_TCPRST, MP_FASTCLOSE). Connection-wide decisions are the connection's (connection.ts).
+ */
+import { sumVerifies, dssPseudoHeaderSum, dssChecksum, sumWords } from '../wire/checksum.js';
+import { joinAckHmac, joinSynAckHmac } from '../wire/crypto.js';
+import { DssFields, writeDss } from '../wire/dss.js';
+import {
+  BACKUP_FLAG,
+  DSS_FLAG_ACK,
+  DSS_FLAG_ACK64,
+  DSS_FLAG_DATA_FIN,
+  DSS_FLAG_DSN64,
+  DSS_FLAG_MAPPING,
+  MPC_FLAG_CHECKSUM,
+  MPC_FLAG_HMAC_SHA256,
+  TcpRstReason,
+  type MptcpOption,
+} from '../wire/mptcp-option-types.js';
+import { emitMptcpOption, mptcpOptionLength, parseMptcpOption } from '../wire/mptcp-options.js';
+import type { SegmentView } from '../wire/segment-view.js';
+import { TcpFlag } from '../wire/tcp-header.js';
+import type { TcpConnection } from '../tcp/connection.js';
+import type { SubflowHooks } from '../tcp/subflow-hooks.js';
+import type { SchedulerSubflow } from '../sched/scheduler.js';
+import { dsnFromWire32, dsnFromWire64, dsnWireHi, dsnWireLo } from './data-seq.js';
+import { MAPPING_DATA_FIN, MappingQueue } from './mappings.js';
+import type { SubflowOwner } from './subflow-owner.js';
+
+export type SubflowRole = 'mpc-initiator' | 'mpc-responder' | 'join-initiator' | 'join-responder';
+/** handshake -> (join initiator: pre-established until the fourth ACK) -> active -> closed. */
+export type SubflowPhase = 'handshake' | 'pre-established' | 'active' | 'closed';
+
+/** DSS with 64-bit Data ACK and 64-bit DSN mapping: 26 bytes (28 with a checksum), 4-aligned. */
+const DSS_DATA_OPTION_BYTES = 28;
+/** After this many MP_CAPABLE SYNs without answer, the next SYN goes without (Linux: 2). */
+const MPC_SYN_ATTEMPTS = 2;
+
+export interface SubflowParams {
+  id: number;
+  role: SubflowRole;
+  local: Uint8Array;
+  remote: Uint8Array;
+  /** Our address id for this subflow's local address (0 = the initial subflow's). */
+  localAddressId: number;
+  /** We ask the peer not to send on this subflow unless no other works (MP_JOIN B). */
+  localBackup: boolean;
+  /** Our MP_JOIN nonce (joins only). */
+  localNonce?: number;
+  /** The peer's MP_JOIN SYN (join responder). */
+  remoteNonce?: number;
+  remoteAddressId?: number;
+  /** The peer asked for backup in its MP_JOIN SYN (join responder). */
+  peerBackup?: boolean;
+}
+
+export class Subflow implements SubflowHooks, SchedulerSubflow {
+  readonly id: number;
+  readonly role: SubflowRole;
+  readonly local: Uint8Array;
+  readonly remote: Uint8Array;
+  readonly localAddressId: number;
+  remoteAddressId: number;
+  phase: SubflowPhase = 'handshake';
+  /** We send here only when no regular subflow is usable: the peer asked (B flag, MP_PRIO). */
+  backup: boolean;
+  /** We asked the peer to treat this subflow as backup. */
+  localBackup: boolean;
+  /** The engine; set right after construction by whoever created it. */
+  tcp!: TcpConnection;
+  /** Reason for the MP_TCPRST on our RST, when we reset this subflow. */
+  resetReason = -1;
+  /** Why the subflow ended, for events and stats. */
+  closeReason = '';
+  /** Stalled: a retransmission timeout went unanswered; data is reinjected elsewhere. */
+  stale = false;
+  /** Data-level bytes this subflow carried (first transmissions) and received. */
+  dataBytesSent = 0;
+  dataBytesReceived = 0;
+
+  private readonly owner: SubflowOwner;
+  private readonly localNonce: number;
+  private remoteNonce: number;
+  private readonly tx = new MappingQueue();
+  private readonly rx = new MappingQueue();
+  private readonly dss = new DssFields();
+  /** Next relative subflow sequence number to read from the engine. */
+  private readSeq = 1;
+  /** MP_CAPABLE initiator: the peer has not yet shown it has our key (no DSS seen). */
+  private mpcUnconfirmed = false;
+  private synsSent = 0;
+  private sentPlainSyn = false;
+  /** MP_JOIN initiator: when to resend the third ACK while waiting for the fourth. */
+  private joinAckDeadline = Infinity;
+  private joinAckTries = 0;
+  /** MP_PRIO to send (our new backup wish), or null. */
+  private prioPending: boolean | null = null;
+  /** Running DSS checksum of the receive mapping being read (checksums negotiated). */
+  private rxSum = 0;
+  private rxSumBytes = 0;
+  private rxSumIndexSsn = -1;
+
+  constructor(owner: SubflowOwner, p: SubflowParams) {
+    this.owner = owner;
+    this.id = p.id;
+    this.role = p.role;
+    this.local = p.local;
+    this.remote = p.remote;
+    this.localAddressId = p.localAddressId;
+    this.remoteAddressId = p.remoteAddressId ?? 0;
+    this.localBackup = p.localBackup;
+    this.backup = p.peerBackup ?? false;
+    this.localNonce = p.localNonce ?? 0;
+    this.remoteNonce = p.remoteNonce ?? 0;
+  }
+
+  // ---- SchedulerSubflow ---------------------------------------------------------------------
+
+  get usable(): boolean {
+    const st = this.tcp.state;
+    return this.phase === 'active' && !this.stale && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT');
+  }
+
+  get srtt(): number | undefined {
+    return this.tcp.smoothedRtt;
+  }
+
+  sendRoom(): number {
+    return this.tcp.sendRoom();
+  }
+
+  // ---- SubflowHooks: handshake --------------------------------------------------------------
+
+  get dataOptionBytes(): number {
+    return this.owner.fallback ? 0 : DSS_DATA_OPTION_BYTES;
+  }
+
+  writeSynOptions(out: Uint8Array, p: number, synAck: boolean): number {
+    const o = this.owner;
+    switch (this.role) {
+      case 'mpc-initiator':
+        this.synsSent++;
+        if (this.synsSent > MPC_SYN_ATTEMPTS && o.config.fallbackAfterSynRetries) {
+          // SYNs with MP_CAPABLE may be dropped by a middlebox: try plain TCP (RFC 8684 §3.1).
+          this.sentPlainSyn = true;
+          return p;
+        }
+        return p + emitMptcpOption({ subtype: 'MP_CAPABLE', version: 1, flags: this.mpcFlags() }, out, p);
+      case 'mpc-responder':
+        if (o.fallback) return p;
+        return p + emitMptcpOption({ subtype: 'MP_CAPABLE', version: 1, flags: this.mpcFlags(), senderKey: o.localKey.key }, out, p);
+      case 'join-initiator': {
+        const remote = o.remoteKey;
+        if (!remote) return p;
+        return p + emitMptcpOption({ subtype: 'MP_JOIN', stage: 'syn', flags: this.localBackup ? BACKUP_FLAG : 0, addressId: this.localAddressId, receiverToken: remote.token, senderNonce: this.localNonce }, out, p);
+      }
+      case 'join-responder': {
+        const remote = o.remoteKey;
+        if (!remote || !synAck) return p;
+        const hmac = joinSynAckHmac(o.localKey.key, remote.key, this.localNonce, this.remoteNonce);
+        return p + emitMptcpOption({ subtype: 'MP_JOIN', stage: 'syn-ack', flags: this.localBackup ? BACKUP_FLAG : 0, addressId: this.localAddressId, truncatedHmac: hmac, senderNonce: this.localNonce }, out, p);
+      }
+    }
+  }
+
+  private mpcFlags(): number {
+    return MPC_FLAG_HMAC_SHA256 | (this.owner.checksums || (this.role === 'mpc-initiator' && this.owner.config.checksums) ? MPC_FLAG_CHECKSUM : 0);
+  }
+
+  onSynAck(now: number, v: SegmentView, buf: Uint8Array): void {
+    const opts = this.controlOptions(v, buf);
+    if (this.role === 'mpc-initiator') {
+      if (!this.owner.connecting) {
+        // Another path's MP_CAPABLE attempt won (Happy Eyeballs): this one is not needed.
+        this.fail(now, 'another path connected first', TcpRstReason.UNSPECIFIED);
+        return;
+      }
+      const mpc = opts.find((x) => x.subtype === 'MP_CAPABLE');
+      if (!mpc || mpc.senderKey === undefined || mpc.version !== 1 || !(mpc.flags & MPC_FLAG_HMAC_SHA256) || this.sentPlainSyn && !mpc) {
+        // No MP_CAPABLE in the SYN/ACK: the peer or a middlebox does not do MPTCP (§3.1).
+        this.owner.onFallback(now, this, mpc ? 'invalid MP_CAPABLE on SYN/ACK' : 'no MP_CAPABLE on SYN/ACK');
+        this.phase = 'active';
+        return;
+      }
+      this.owner.onPeerKey(now, mpc.senderKey, mpc.flags);
+      this.mpcUnconfirmed = true;
+      this.phase = 'active';
+      return;
+    }
+    if (this.role === 'join-initiator') {
+      const join = opts.find((x) => x.subtype === 'MP_JOIN' && x.stage === 'syn-ack');
+      const remote = this.owner.remoteKey;
+      if (!join || join.subtype !== 'MP_JOIN' || join.stage !== 'syn-ack' || !remote) {
+        this.fail(now, 'no MP_JOIN on SYN/ACK', TcpRstReason.MPTCP_ERROR);
+        return;
+      }
+      const expected = joinSynAckHmac(remote.key, this.owner.localKey.key, join.senderNonce, this.localNonce);
+      if (expected !== join.truncatedHmac) {
+        this.owner.counters.joinSynAckHmacFailures++;
+        this.fail(now, 'MP_JOIN SYN/ACK HMAC mismatch', TcpRstReason.MPTCP_ERROR);
+        return;
+      }
+      this.remoteNonce = join.senderNonce;
+      this.remoteAddressId = join.addressId;
+      this.backup = (join.flags & BACKUP_FLAG) !== 0;
+      this.phase = 'pre-established';
+      this.joinAckTries = 0;
+      this.joinAckDeadline = now + this.joinAckInterval();
+    }
+  }
+
+  private joinAckInterval(): number {
+    const rtt = this.tcp.smoothedRtt ?? 100;
+    return Math.max(2 * rtt, 10) * 2 ** this.joinAckTries;
+  }
+
+  // ---- SubflowHooks: input ------------------------------------------------------------------
+
+  onSegment(now: number, v: SegmentView, buf: Uint8Array, seq: number): void {
+    const o = this.owner;
+    const opts = v.controlCount > 0 ? this.controlOptions(v, buf) : NO_OPTIONS;
+    if (this.phase === 'handshake') {
+      if (this.role === 'mpc-responder' && !o.fallback) {
+        const mpc = opts.find((x) => x.subtype === 'MP_CAPABLE');
+        if (!mpc || mpc.senderKey === undefined || mpc.receiverKey === undefined) {
+          // The third ACK lost its MP_CAPABLE: a middlebox strips options (§3.1): plain TCP.
+          o.onFallback(now, this, 'no MP_CAPABLE on the third ACK');
+          this.phase = 'active';
+          return;
+        }
+        if (mpc.receiverKey !== o.localKey.key || mpc.version !== 1) {
+          this.fail(now, 'MP_CAPABLE third ACK with the wrong key', TcpRstReason.MPTCP_ERROR);
+          return;
+        }
+        o.onPeerKey(now, mpc.senderKey, mpc.flags);
+        this.phase = 'active';
+        if (mpc.dataLength !== undefined && v.payloadLength > 0) {
+          // The initiator's first data: an implicit mapping from DSN 1 (relative) at subflow byte 1.
+          this.rx.insert(seq, 1, mpc.dataLength, 0, mpc.checksum ?? 0);
+        }
+      } else if (this.role === 'join-responder') {
+        const join = opts.find((x) => x.subtype === 'MP_JOIN' && x.stage === 'ack');
+        const remote = o.remoteKey;
+        if (!join || join.subtype !== 'MP_JOIN' || join.stage !== 'ack' || !remote) {
+          this.fail(now, 'no MP_JOIN on the third ACK', TcpRstReason.MPTCP_ERROR);
+          return;
+        }
+        const expected = joinAckHmac(remote.key, o.localKey.key, this.remoteNonce, this.localNonce);
+        if (!sameBytes(expected, join.hmac)) {
+          o.counters.joinAckHmacFailures++;
+          this.fail(now, 'MP_JOIN third-ACK HMAC mismatch', TcpRstReason.MPTCP_ERROR);
+          return;
+        }
+        this.phase = 'active';
+        this.tcp.requestAck(); // the fourth ACK (§3.2)
+        o.onSubflowActive(now, this);
+      } else {
+        this.phase = 'active';
+      }
+    } else if (this.phase === 'pre-established') {
+      // Any segment from the responder after our third ACK is the fourth ACK (§3.2).
+      this.phase = 'active';
+      this.joinAckDeadline = Infinity;
+      o.onSubflowActive(now, this);
+    }
+    for (const opt of opts) this.onControlOption(now, opt);
+    if (this.phase === 'closed' || o.fallback) return;
+    if (v.hasDss) this.onDss(now, v, seq);
+  }
+
+  private onDss(now: number, v: SegmentView, seq: number): void {
+    const o = this.owner;
+    const d = v.dss;
+    this.mpcUnconfirmed = false;
+    if (d.flags & DSS_FLAG_ACK) {
+      const k = o.localKey;
+      const ack = d.flags & DSS_FLAG_ACK64 ? dsnFromWire64(k.idsnHi, k.idsnLo, d.dataAckHi, d.dataAckLo) : dsnFromWire32(k.idsnLo, d.dataAckLo, o.sendUnacked);
+      if (ack >= 0) o.onDataAck(now, ack, v.window * this.tcp.sendWindowScale);
+    }
+    if (!(d.flags & DSS_FLAG_MAPPING)) return;
+    const r = o.remoteKey;
+    if (!r) return;
+    if (d.hasChecksum !== o.checksums) {
+      // A checksum where none was negotiated, or none where one was: the peer is confused
+      // or a middlebox rewrote the option (§3.3: Linux resets the subflow).
+      o.counters.checksumMismatches++;
+      this.fail(now, 'DSS checksum presence does not match the negotiation', TcpRstReason.MPTCP_ERROR);
+      return;
+    }
+    const dsn = d.flags & DSS_FLAG_DSN64 ? dsnFromWire64(r.idsnHi, r.idsnLo, d.dsnHi, d.dsnLo) : dsnFromWire32(r.idsnLo, d.dsnLo, o.receiveNext);
+    if (dsn < 0) {
+      o.counters.badMappings++;
+      return;
+    }
+    if (d.dataLength === 0) {
+      // Infinite mapping (§3.7): the peer fell back; from this subflow byte on, data = subflow.
+      o.onInfiniteMapping(now, this, d.subflowSeq - dsn);
+      return;
+    }
+    const fin = (d.flags & DSS_FLAG_DATA_FIN) !== 0;
+    if (fin) o.onDataFin(now, dsn + d.dataLength - 1);
+    if (d.subflowSeq === 0 && fin && d.dataLength === 1) return; // DATA_FIN alone (§3.3.3)
+    if (d.subflowSeq + d.dataLength - (fin ? 1 : 0) <= this.readSeq) return; // already read
+    if (!this.rx.insert(d.subflowSeq, dsn, d.dataLength, fin ? MAPPING_DATA_FIN : 0, d.checksum)) {
+      o.counters.dssMismatches++;
+    }
+    void seq;
+  }
+
+  private onControlOption(now: number, opt: MptcpOption): void {
+    const o = this.owner;
+    switch (opt.subtype) {
+      case 'MP_PRIO':
+        // The sender of MP_PRIO asks us not to send on this subflow unless needed (§3.3.8).
+        this.backup = (opt.flags & BACKUP_FLAG) !== 0;
+        o.counters.mpPrioReceived++;
+        break;
+      case 'ADD_ADDR':
+        o.onAddAddr(now, this, opt);
+        break;
+      case 'REMOVE_ADDR':
+        o.onRemoveAddr(now, opt.addressIds);
+        break;
+      case 'MP_FASTCLOSE':
+        if (opt.receiverKey === o.localKey.key) o.onFastClose(now);
+        else o.counters.badFastclose++;
+        break;
+      case 'MP_FAIL':
+        o.onMpFail(now, this);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Parses the MPTCP control options the view located (rare: handshakes and signals). */
+  private controlOptions(v: SegmentView, buf: Uint8Array): MptcpOption[] {
+    const out: MptcpOption[] = [];
+    for (let i = 0; i < v.controlCount; i++) {
+      const off = v.controlOffsets[i];
+      const r = parseMptcpOption(buf, off, buf[off + 1]);
+      if (r.ok) out.push(r.value);
+      else this.owner.counters.badOptions++;
+    }
+    return out;
+  }
+
+  /** Reads the subflow's in-order bytes and hands them to the connection by DSN. */
+  drain(now: number): void {
+    const o = this.owner;
+    for (let data = this.tcp.read(now); data; data = this.tcp.read(now)) {
+      let off = 0;
+      while (off < data.length) {
+        const seq = this.readSeq;
+        if (o.fallback) {
+          const n = data.length - off;
+          o.onData(now, seq - o.fallbackOffset, data.subarray(off, off + n), this);
+          this.dataBytesReceived += n;
+          this.readSeq += n;
+          off += n;
+          continue;
+        }
+        const i = this.rx.find(seq);
+        if (i < 0) {
+          // Subflow bytes without a mapping: the peer broke the protocol (§3.3.1).
+          o.counters.dataOutsideMapping++;
+          this.fail(now, 'data outside any DSS mapping', TcpRstReason.MPTCP_ERROR);
+          return;
+        }
+        const mapSsn = this.rx.ssnAt(i);
+        const n = Math.min(data.length - off, mapSsn + this.rx.subflowLength(i) - seq);
+        const piece = data.subarray(off, off + n);
+        if (o.checksums && !this.checkPiece(now, i, seq - mapSsn, piece)) return;
+        o.onData(now, this.rx.dsnAt(i) + (seq - mapSsn), piece, this);
+        this.dataBytesReceived += n;
+        this.readSeq += n;
+        off += n;
+        this.rx.trimBefore(this.readSeq);
+      }
+    }
+  }
+
+  /** Adds a piece of a mapping to its running DSS checksum; verifies at the mapping's end. */
+  private checkPiece(now: number, i: number, pos: number, piece: Uint8Array): boolean {
+    const ssn = this.rx.ssnAt(i);
+    if (this.rxSumIndexSsn !== ssn || pos === 0) {
+      this.rxSumIndexSsn = ssn;
+      this.rxSum = 0;
+      this.rxSumBytes = 0;
+    }
+    let start = 0;
+    if (this.rxSumBytes & 1 && piece.length > 0) {
+      this.rxSum += piece[0]; // the low byte of a word begun in the previous piece
+      start = 1;
+    }
+    this.rxSum = sumWords(piece, start, piece.length, this.rxSum);
+    this.rxSumBytes += piece.length;
+    if (this.rxSumBytes < this.rx.subflowLength(i)) return true;
+    const r = this.owner.remoteKey;
+    if (!r) return true;
+    const dsn = this.rx.dsnAt(i);
+    const len = this.rx.lengthAt(i);
+    const pseudo = dssPseudoHeaderSum(dsnWireHi(r.idsnHi, r.idsnLo, dsn), dsnWireLo(r.idsnLo, dsn), ssn, len, this.rx.checksumAt(i));
+    if (sumVerifies(this.rxSum + pseudo)) return true;
+    this.owner.counters.dataChecksumErrors++;
+    this.owner.onChecksumFailure(now, this);
+    return false;
+  }
+
+  // ---- SubflowHooks: output -----------------------------------------------------------------
+
+  segmentLimit(seq: number, len: number): number {
+    if (this.owner.fallback) return len;
+    const i = this.tx.find(seq);
+    if (i < 0) return len;
+    return Math.min(len, this.tx.ssnAt(i) + this.tx.subflowLength(i) - seq);
+  }
+
+  canSendData(): boolean {
+    return this.phase === 'active' && !this.owner.closedForSending;
+  }
+
+  receiveSpace(): number {
+    return this.owner.receiveSpace();
+  }
+
+  pull(now: number, room: number): void {
+    this.tx.trimBefore(this.tcp.sendUnacked);
+    const ssn = this.tcp.sendQueuedEnd;
+    const chunk = this.owner.pull(now, this, room);
+    if (!chunk) return;
+    const data = chunk.data;
+    let csum = 0;
+    if (this.owner.checksums && !this.owner.fallback) {
+      const r = this.owner.localKey;
+      csum = dssChecksum(dsnWireHi(r.idsnHi, r.idsnLo, chunk.dsn), dsnWireLo(r.idsnLo, chunk.dsn), ssn, data.length, data);
+    }
+    if (!this.owner.fallback) this.tx.push(ssn, chunk.dsn, data.length, csum, 0);
+    if (!chunk.reinjection) this.dataBytesSent += data.length;
+    this.tcp.enqueue(data);
+  }
+
+  writeOptions(out: Uint8Array, p: number, seq: number, len: number, flags: number, room: number): number {
+    const o = this.owner;
+    if (flags & TcpFlag.RST) {
+      if (o.fastClosePending && o.remoteKey && room >= 16) {
+        p += emitMptcpOption({ subtype: 'MP_FASTCLOSE', reserved: 0, receiverKey: o.remoteKey.key }, out, p);
+      }
+      if (this.resetReason >= 0) p += emitMptcpOption({ subtype: 'MP_TCPRST', flags: 0, reason: this.resetReason }, out, p);
+      return p;
+    }
+    if (o.fallback || this.phase === 'handshake' || this.phase === 'closed') return p;
+    const remote = o.remoteKey;
+    if (!remote) return p;
+    if (this.role === 'mpc-initiator' && this.mpcUnconfirmed && (len === 0 || seq === 1)) {
+      // Until the peer shows it has our key, our ACKs repeat it (third ACK, §3.1), and our
+      // first data segment carries MP_CAPABLE with the data-level length instead of a DSS.
+      const i = len > 0 ? this.tx.find(seq) : -1;
+      const mpc: MptcpOption = { subtype: 'MP_CAPABLE', version: 1, flags: this.mpcFlags(), senderKey: o.localKey.key, receiverKey: remote.key };
+      if (i >= 0) {
+        mpc.dataLength = this.tx.lengthAt(i);
+        if (o.checksums) mpc.checksum = this.tx.checksumAt(i);
+      }
+      return p + emitMptcpOption(mpc, out, p);
+    }
+    if (this.phase === 'pre-established') {
+      const hmac = joinAckHmac(o.localKey.key, remote.key, this.localNonce, this.remoteNonce);
+      return p + emitMptcpOption({ subtype: 'MP_JOIN', stage: 'ack', reserved: 0, hmac }, out, p);
+    }
+    const d = this.dss;
+    d.clear();
+    d.flags = DSS_FLAG_ACK | DSS_FLAG_ACK64;
+    const ack = o.receiveNext;
+    d.dataAckHi = dsnWireHi(remote.idsnHi, remote.idsnLo, ack);
+    d.dataAckLo = dsnWireLo(remote.idsnLo, ack);
+    const k = o.localKey;
+    if (len > 0) {
+      const i = this.tx.find(seq);
+      if (i >= 0) {
+        const dsn = this.tx.dsnAt(i);
+        d.flags |= DSS_FLAG_MAPPING | DSS_FLAG_DSN64 | (this.tx.flagsAt(i) & MAPPING_DATA_FIN ? DSS_FLAG_DATA_FIN : 0);
+        d.dsnHi = dsnWireHi(k.idsnHi, k.idsnLo, dsn);
+        d.dsnLo = dsnWireLo(k.idsnLo, dsn);
+        d.subflowSeq = this.tx.ssnAt(i);
+        d.dataLength = this.tx.lengthAt(i);
+        d.hasChecksum = o.checksums;
+        d.checksum = this.tx.checksumAt(i);
+      }
+    } else if (o.dataFinDue) {
+      // DATA_FIN on a segment without data: subflow sequence 0, length 1 (§3.3.3).
+      const fin = o.dataFinSeq;
+      d.flags |= DSS_FLAG_MAPPING | DSS_FLAG_DSN64 | DSS_FLAG_DATA_FIN;
+      d.dsnHi = dsnWireHi(k.idsnHi, k.idsnLo, fin);
+      d.dsnLo = dsnWireLo(k.idsnLo, fin);
+      d.subflowSeq = 0;
+      d.dataLength = 1;
+      d.hasChecksum = o.checksums;
+      if (o.checksums) d.checksum = dssChecksum(d.dsnHi, d.dsnLo, 0, 1, EMPTY);
+      o.onDataFinSent(this);
+    }
+    const signal = len === 0 ? o.pendingSignal(this) : null;
+    const signalLen = signal ? mptcpOptionLength(signal) : 0;
+    const dssLen = d.flags & DSS_FLAG_MAPPING ? 28 : 12;
+    if (signal && signalLen + dssLen > room) {
+      // An ADD_ADDR beside the DSS may not fit (IPv6 with a port, §3.4.1): it goes alone on
+      // this pure ACK; the next segment carries the Data ACK again.
+      if (signalLen <= room) {
+        p += emitMptcpOption(signal, out, p);
+        o.onSignalSent(this, signal);
+        return p;
+      }
+    }
+    const start = p;
+    p += writeDss(out, p, d);
+    if (signal && p - start + signalLen <= room) {
+      p += emitMptcpOption(signal, out, p);
+      o.onSignalSent(this, signal);
+    }
+    if (this.prioPending !== null && len === 0 && p - start + 3 <= room) {
+      p += emitMptcpOption({ subtype: 'MP_PRIO', flags: this.prioPending ? BACKUP_FLAG : 0 }, out, p);
+      this.prioPending = null;
+    }
+    return p;
+  }
+
+  // ---- Control -------------------------------------------------------------------------------
+
+  /** Changes our backup wish and tells the peer with MP_PRIO (§3.3.8). */
+  setLocalBackup(backup: boolean): void {
+    if (this.localBackup === backup) return;
+    this.localBackup = backup;
+    this.prioPending = backup;
+    this.tcp.requestAck();
+  }
+
+  /** Resets the subflow with an MP_TCPRST reason (§3.6). */
+  fail(_now: number, why: string, reason: number): void {
+    if (this.phase === 'closed') return;
+    this.resetReason = reason;
+    this.closeReason = why;
+    this.phase = 'closed';
+    this.tcp.abort();
+  }
+
+  /** Subflow data sent but not yet acknowledged at the data level, for reinjection. */
+  forEachUnacked(fn: (dsn: number, len: number) => void): void {
+    this.tx.trimBefore(this.tcp.sendUnacked);
+    this.tx.forEach((_ssn, dsn, len) => fn(dsn, len));
+  }
+
+  pollTimeout(): number {
+    return this.joinAckDeadline;
+  }
+
+  handleTimeout(now: number): void {
+    if (now < this.joinAckDeadline) return;
+    if (this.phase !== 'pre-established') {
+      this.joinAckDeadline = Infinity;
+      return;
+    }
+    this.joinAckTries++;
+    if (this.joinAckTries > 6) {
+      this.fail(now, 'no fourth ACK for MP_JOIN', TcpRstReason.MPTCP_ERROR);
+      return;
+    }
+    this.tcp.requestAck(); // resend the third ACK with MP_JOIN (§3.2)
+    this.joinAckDeadline = now + this.joinAckInterval();
+  }
+}
+
+const NO_OPTIONS: MptcpOption[] = [];
+const EMPTY = new Uint8Array(0);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

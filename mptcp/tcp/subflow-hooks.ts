@@ -1,0 +1,42 @@
+/**
+ * The seam between the TCP engine and an upper layer that turns a TCP connection into an
+ * MPTCP subflow (as Linux's subflow ULP sits on a TCP socket). The engine stays the owner of
+ * sequence numbers, retransmission and congestion control; the hooks own the MPTCP options on
+ * each segment, where new data comes from (the connection-level scheduler), how payloads are
+ * cut at DSS mapping boundaries, and the connection-level receive window (RFC 8684 §3.3.5).
+ *
+ * Every method is called synchronously from the engine's handleSegment/pollSegment; a hook
+ * must not re-enter the engine except through the methods documented as safe (enqueue,
+ * requestAck, abort).
+ */
+import type { SegmentView } from '../wire/segment-view.js';
+
+export interface SubflowHooks {
+  /** Writes MPTCP options into our SYN (`synAck` false) or SYN/ACK at out[p..]; returns the new end. */
+  writeSynOptions(out: Uint8Array, p: number, synAck: boolean): number;
+  /** The peer's SYN/ACK arrived (our active open). The hooks may abort the engine. */
+  onSynAck(now: number, v: SegmentView, buf: Uint8Array): void;
+  /**
+   * An acceptable non-SYN segment arrived and its ACK was processed; its payload (relative
+   * sequence `seq`) is delivered to the engine's receive queue right after this call.
+   */
+  onSegment(now: number, v: SegmentView, buf: Uint8Array, seq: number): void;
+  /**
+   * Writes MPTCP options for a non-SYN segment carrying payload [seq, seq + len) (len 0: a pure
+   * ACK, or a RST when `flags` has RST) in at most `room` bytes; returns the new end.
+   */
+  writeOptions(out: Uint8Array, p: number, seq: number, len: number, flags: number, room: number): number;
+  /** Option bytes (4-aligned) a data segment carries besides timestamps: cut from the MSS. */
+  readonly dataOptionBytes: number;
+  /** The largest payload that may start at relative `seq`: a segment never spans two mappings. */
+  segmentLimit(seq: number, len: number): number;
+  /**
+   * The engine may send `room` new bytes and has none queued: the hooks may hand it data with
+   * engine.enqueue() (the scheduler's decision).
+   */
+  pull(now: number, room: number): void;
+  /** Whether data may be sent yet (an MP_JOIN subflow waits for the fourth ACK). */
+  canSendData(): boolean;
+  /** Free space of the connection-level receive buffer: the window every subflow announces. */
+  receiveSpace(): number;
+}
