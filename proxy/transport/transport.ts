@@ -1,0 +1,66 @@
+/**
+ * The one interface the proxy uses to reach the aggregator: "open a multipath stream to the
+ * aggregator" and "accept streams". Implementations: kernel.ts (Linux kernel MPTCP through an
+ * IPPROTO_MPTCP socket handed to Node), tcp.ts (plain TCP, diagnostic) and, when issue 4
+ * lands, userspace.ts (our MPTCP stack on raw sockets; see select.ts for the slot).
+ *
+ * A stream is a Node Duplex carrying bytes in order; TLS and the proxy framing run on top. It
+ * must support half-close (end() sends our FIN while reading goes on) and destroy().
+ */
+import type { Duplex } from 'node:stream';
+
+export type TransportKind = 'kernel' | 'tcp' | 'userspace';
+export const TRANSPORT_KINDS: readonly TransportKind[] = ['kernel', 'tcp', 'userspace'];
+
+export interface Endpoint {
+  /** An IPv4 or IPv6 literal, or a host name (resolved by the transport when connecting). */
+  host: string;
+  port: number;
+}
+
+export interface TransportStats {
+  kind: TransportKind;
+  /** Streams opened by connect() that reached the established state. */
+  opened: number;
+  /** connect() calls that failed. */
+  openFailed: number;
+  /** Streams accepted by listeners. */
+  accepted: number;
+  /** Streams currently open (both directions of use). */
+  active: number;
+}
+
+export interface StreamListener {
+  /** Where it listens (the real port when 0 was asked). */
+  readonly address: Endpoint;
+  close(): Promise<void>;
+}
+
+/** Extra facts about a stream, for logs and tests. */
+export interface StreamInfo {
+  remote: Endpoint | undefined;
+  local: Endpoint | undefined;
+}
+
+export interface StreamTransport {
+  readonly kind: TransportKind;
+  /**
+   * Opens a stream to `to`. Resolves once established; rejects with an Error carrying a
+   * `code` (ECONNREFUSED, ETIMEDOUT, ...) otherwise, after at most `timeoutMs`.
+   */
+  connect(to: Endpoint, timeoutMs: number): Promise<Duplex>;
+  /** Listens on `on`; every accepted stream goes to `onStream`. */
+  listen(on: Endpoint, onStream: (stream: Duplex, info: StreamInfo) => void): Promise<StreamListener>;
+  stats(): TransportStats;
+  /** Closes every listener it made (open streams belong to their users). */
+  close(): Promise<void>;
+}
+
+/** Thrown (as a rejection) when a transport cannot be used here at all. */
+export class TransportUnavailableError extends Error {
+  readonly code = 'TRANSPORT_UNAVAILABLE';
+  constructor(kind: TransportKind, reason: string) {
+    super(`transport '${kind}' unavailable: ${reason}`);
+    this.name = 'TransportUnavailableError';
+  }
+}
