@@ -4,14 +4,15 @@
 # - tshark: Wireshark's dissector, our second opinion on every byte we decode and encode;
 # - python3, make, g++: node-gyp builds the raw-socket addon (mptcp/native) during npm ci;
 # - iproute2 (ip, tc, nstat), nftables, ethtool, tcpdump: the namespace tests against the
-#   Linux kernel (hosts, HTB rate limits, loss, the RST guard, captures).
+#   Linux kernel (hosts, HTB rate limits, loss, the RST guard, captures);
+# - iptables: TCPOPTSTRIP, the middlebox that strips MPTCP options (fallback tests).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" != 0 ]; then
   echo "test/system-deps.sh: must run as root (apt-get install); try: sudo bash $0" >&2
   exit 1
 fi
-packages=(tshark python3 make g++ iproute2 nftables ethtool tcpdump)
+packages=(tshark python3 make g++ iproute2 nftables ethtool tcpdump iptables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

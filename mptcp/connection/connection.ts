@@ -57,6 +57,8 @@ export class MptcpConnection implements SubflowOwner {
   /** The peer asked us not to open subflows to its initial address (MP_CAPABLE C flag). */
   noJoinToInitial = false;
   readonly subflows: Subflow[] = [];
+  /** Subflows that ended, most recent last (bounded), for statistics. */
+  readonly pastSubflows: Subflow[] = [];
   /** Addresses the peer announced with ADD_ADDR, by address id. */
   readonly remoteAddresses = new Map<number, { address: Uint8Array; port: number }>();
   scheduler: Scheduler;
@@ -173,8 +175,9 @@ export class MptcpConnection implements SubflowOwner {
     return this.dataFinPending && !this.dataFinAcked;
   }
 
-  subflowStats(): SubflowStats[] {
-    return this.subflows.map((s) => ({
+  /** Statistics of the live subflows, and with `all` of those that ended too. */
+  subflowStats(all = false): SubflowStats[] {
+    return (all ? [...this.pastSubflows, ...this.subflows] : this.subflows).map((s) => ({
       id: s.id,
       local: formatIp(s.local),
       remote: formatIp(s.remote),
@@ -243,6 +246,11 @@ export class MptcpConnection implements SubflowOwner {
       }
     }
     if (s.phase !== 'closed') s.drain(now);
+    if (this.fallback && this.dataFinSeq >= 0 && !this.dataFinAcked && subflowFinAcked(tcp.state, s.closeReason)) {
+      // After fallback our FIN is the DATA_FIN: acknowledged with the subflow's FIN.
+      this.dataFinAcked = true;
+      this.maybeClosed();
+    }
     if (tcp.state === 'CLOSED' || tcp.state === 'TIME_WAIT' || s.phase === 'closed') this.subflowGone(now, s, s.closeReason || (tcp.state === 'CLOSED' ? 'reset' : 'closed'));
     this.updateStale(now);
   }
@@ -251,6 +259,8 @@ export class MptcpConnection implements SubflowOwner {
     const i = this.subflows.indexOf(s);
     if (i < 0) return;
     this.subflows.splice(i, 1);
+    this.pastSubflows.push(s);
+    if (this.pastSubflows.length > 32) this.pastSubflows.shift();
     if (s.phase !== 'closed') s.phase = 'closed';
     if (!s.closeReason) s.closeReason = reason;
     // Data this subflow carried that the peer has not acknowledged at the data level goes
@@ -258,6 +268,10 @@ export class MptcpConnection implements SubflowOwner {
     if (!this.fallback && this.state !== 'closed') s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
     this.emit({ type: 'subflow-down', subflowId: s.id, reason: s.closeReason });
     if (this.state === 'closed') return;
+    if (this.fallback && (s.closeReason === 'closed' || s.tcp.state === 'TIME_WAIT')) {
+      this.enterClosed({ type: 'closed' });
+      return;
+    }
     if (this.fallback || (this.state === 'connecting' && this.subflows.length === 0 && !this.connectAttemptsPending())) {
       this.enterClosed({ type: 'reset', reason: this.state === 'connecting' ? connectFailure(s.closeReason) : 'peer-reset' });
       return;
@@ -359,6 +373,7 @@ export class MptcpConnection implements SubflowOwner {
     const dsn = this.sndNxt;
     this.sendBuf.copyOut(dsn - this.sndUna, n, this.scratch, 0);
     this.sndNxt += n;
+    if (this.fallback) this.releaseToSubflow();
     this.checkDataFinReady();
     return { dsn, data: this.scratch.subarray(0, n), reinjection: false };
   }
@@ -380,7 +395,21 @@ export class MptcpConnection implements SubflowOwner {
       s.tcp.enqueue(out);
       this.sndNxt += left;
     }
+    this.releaseToSubflow();
     s.tcp.shutdown();
+  }
+
+  /**
+   * After fallback there is no Data ACK: the single subflow keeps its own copy of what it was
+   * given and retransmits it, so the connection's buffer lets go at once.
+   */
+  private releaseToSubflow(): void {
+    this.sendBuf.drop(this.sndNxt - this.sndUna);
+    this.sndUna = this.sndNxt;
+    if (this.sendBufferWasFull && this.writableBytes > 0) {
+      this.sendBufferWasFull = false;
+      this.emit({ type: 'writable' });
+    }
   }
 
   onDataFinSent(_s: Subflow): void {
@@ -627,6 +656,10 @@ export class MptcpConnection implements SubflowOwner {
   markAnnounced(): void {
     this.reported = true;
   }
+}
+
+function subflowFinAcked(state: string, closeReason: string): boolean {
+  return state === 'FIN_WAIT_2' || state === 'TIME_WAIT' || (state === 'CLOSED' && (closeReason === '' || closeReason === 'closed'));
 }
 
 function connectFailure(reason: string): MptcpResetReason {

@@ -238,10 +238,6 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
         }
         o.onPeerKey(now, mpc.senderKey, mpc.flags);
         this.phase = 'active';
-        if (mpc.dataLength !== undefined && v.payloadLength > 0) {
-          // The initiator's first data: an implicit mapping from DSN 1 (relative) at subflow byte 1.
-          this.rx.insert(seq, 1, mpc.dataLength, 0, mpc.checksum ?? 0);
-        }
       } else if (this.role === 'join-responder') {
         const join = opts.find((x) => x.subtype === 'MP_JOIN' && x.stage === 'ack');
         const remote = o.remoteKey;
@@ -266,6 +262,12 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
       this.phase = 'active';
       this.joinAckDeadline = Infinity;
       o.onSubflowActive(now, this);
+    }
+    if (this.role === 'mpc-responder' && this.phase === 'active' && !o.fallback && v.payloadLength > 0) {
+      // The initiator repeats MP_CAPABLE on its first data (§3.1) until it sees our DSS: the
+      // mapping is implicit, from DSN 1 (relative) at subflow byte 1, of the given length.
+      const mpc = opts.find((x) => x.subtype === 'MP_CAPABLE');
+      if (mpc && mpc.dataLength !== undefined && mpc.receiverKey === o.localKey.key) this.rx.insert(1, 1, mpc.dataLength, 0, mpc.checksum ?? 0);
     }
     for (const opt of opts) this.onControlOption(now, opt);
     if (this.phase === 'closed' || o.fallback) return;

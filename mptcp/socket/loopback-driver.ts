@@ -6,11 +6,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { MAX_PACKET } from '../core/sans-io.js';
-import type { DriverHandle, StackRuntime } from './runtime.js';
+import type { DriverHandle, StackRuntime, StreamStack } from './runtime.js';
 
 export class LoopbackDriver {
-  private readonly runtimes: StackRuntime[] = [];
-  private readonly timers = new Map<StackRuntime, { at: number; handle: NodeJS.Timeout }>();
+  private readonly runtimes: StackRuntime<StreamStack>[] = [];
+  private readonly timers = new Map<StackRuntime<StreamStack>, { at: number; handle: NodeJS.Timeout }>();
   private readonly out = new Uint8Array(MAX_PACKET);
   private closed = false;
 
@@ -20,7 +20,7 @@ export class LoopbackDriver {
     return performance.now();
   }
 
-  add(rt: StackRuntime): void {
+  add(rt: StackRuntime<StreamStack>): void {
     this.runtimes.push(rt);
     const handle: DriverHandle = { wake: () => this.service(rt), now: () => this.now() };
     rt.attach(handle);
@@ -32,13 +32,13 @@ export class LoopbackDriver {
     this.timers.clear();
   }
 
-  private route(packet: Uint8Array): StackRuntime | undefined {
+  private route(packet: Uint8Array): StackRuntime<StreamStack> | undefined {
     const v4 = packet[0] >>> 4 === 4;
     const dst = v4 ? packet.subarray(16, 20) : packet.subarray(24, 40);
     return this.runtimes.find((r) => r.host.addresses.some((a) => a.length === dst.length && a.every((b, i) => b === dst[i])));
   }
 
-  private service(rt: StackRuntime): void {
+  private service(rt: StackRuntime<StreamStack>): void {
     if (this.closed) return;
     const now = this.now();
     if (rt.pollTimeout() <= now) rt.handleTimeout(now);
@@ -57,7 +57,7 @@ export class LoopbackDriver {
     this.arm(rt);
   }
 
-  private arm(rt: StackRuntime): void {
+  private arm(rt: StackRuntime<StreamStack>): void {
     const at = rt.pollTimeout();
     const cur = this.timers.get(rt);
     if (cur && cur.at === at) return;

@@ -1,11 +1,20 @@
 /**
- * Glue between the sans-IO TCP host and Node streams: a PacketEndpoint wrapper that, after
- * each batch of input or timers, dispatches connection events to the UserspaceSockets bound
- * to them, and the small contract a driver offers back (`wake`: poll me soon, the application
- * queued something). The raw-socket driver and the in-process loopback driver both drive it.
+ * Glue between a sans-IO stack (the TCP host or the MPTCP stack) and Node streams: a
+ * PacketEndpoint wrapper that, after each batch of input or timers, dispatches connection
+ * events to the sockets bound to them, and the small contract a driver offers back (`wake`:
+ * poll me soon, the application queued something). The raw-socket driver and the in-process
+ * loopback driver both drive it.
  */
 import type { PacketEndpoint } from '../core/sans-io.js';
-import type { HostConnection, TcpHost } from '../tcp/host.js';
+import type { TcpHost } from '../tcp/host.js';
+
+/** A stack the runtime can drive: packets in and out, and which connections changed. */
+export interface StreamStack extends PacketEndpoint {
+  /** The connections that saw input or timers since the last call (each once). */
+  takeTouched(): readonly object[];
+  /** Local addresses (the loopback driver routes by them). */
+  readonly addresses: readonly Uint8Array[];
+}
 
 /** What a driver offers to the runtime. */
 export interface DriverHandle {
@@ -21,13 +30,18 @@ export interface ConnectionObserver {
   pump(now: number): boolean;
 }
 
-export class StackRuntime implements PacketEndpoint {
+export class StackRuntime<S extends StreamStack = TcpHost> implements PacketEndpoint {
   private driver: DriverHandle | null = null;
-  private readonly observers = new Map<HostConnection, ConnectionObserver>();
+  private readonly observers = new Map<object, ConnectionObserver>();
   private dirty = false;
   private wakeScheduled = false;
 
-  constructor(readonly host: TcpHost) {}
+  constructor(readonly stack: S) {}
+
+  /** The stack (named for the TCP host it wrapped first). */
+  get host(): S {
+    return this.stack;
+  }
 
   attach(driver: DriverHandle): void {
     this.driver = driver;
@@ -38,7 +52,7 @@ export class StackRuntime implements PacketEndpoint {
     return this.driver.now();
   }
 
-  observe(c: HostConnection, o: ConnectionObserver): void {
+  observe(c: object, o: ConnectionObserver): void {
     this.observers.set(c, o);
   }
 
@@ -53,21 +67,21 @@ export class StackRuntime implements PacketEndpoint {
   }
 
   handlePacket(now: number, packet: Uint8Array): void {
-    this.host.handlePacket(now, packet);
+    this.stack.handlePacket(now, packet);
     this.dirty = true;
   }
 
   pollTransmit(now: number, out: Uint8Array): number {
     if (this.dirty) this.dispatch(now);
-    return this.host.pollTransmit(now, out);
+    return this.stack.pollTransmit(now, out);
   }
 
   pollTimeout(): number {
-    return this.host.pollTimeout();
+    return this.stack.pollTimeout();
   }
 
   handleTimeout(now: number): void {
-    this.host.handleTimeout(now);
+    this.stack.handleTimeout(now);
     this.dispatch(now);
   }
 
@@ -78,7 +92,7 @@ export class StackRuntime implements PacketEndpoint {
    */
   dispatch(now: number): void {
     this.dirty = false;
-    for (const c of this.host.takeTouched()) {
+    for (const c of this.stack.takeTouched()) {
       const o = this.observers.get(c);
       if (o && !o.pump(now)) this.observers.delete(c);
     }

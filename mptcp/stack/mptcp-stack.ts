@@ -62,6 +62,10 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
     this.makeScheduler = opts.scheduler ?? (() => new LowestRttScheduler());
   }
 
+  get addresses(): readonly Uint8Array[] {
+    return this.host.addresses;
+  }
+
   get connectionCount(): number {
     return this.conns.size;
   }

@@ -178,10 +178,11 @@ function report(sock: StreamSocket): void {
   if ('subflows' in sock) {
     const m = sock as MptcpSocket;
     process.stderr.write(`cat: mptcp ${m.fallback ? 'fell back to TCP' : 'connection'}; subflows:\n`);
-    for (const s of m.subflows()) {
+    for (const s of m.subflows(true)) {
       process.stderr.write(`cat:   #${s.id} ${s.local} -> ${s.remote} ids ${s.localAddressId}/${s.remoteAddressId} ${s.phase}${s.backup ? ' backup' : ''} sent ${s.dataBytesSent} B recv ${s.dataBytesReceived} B srtt ${s.tcp.srttMs.toFixed(1)} ms cwnd ${Math.round(s.tcp.cwnd)} retrans ${s.tcp.retransmittedSegments} state ${s.tcp.state}\n`);
     }
-    process.stderr.write(`cat: ${JSON.stringify({ subflows: m.subflows().map((s) => ({ id: s.id, local: s.local, remote: s.remote, backup: s.backup, dataBytesSent: s.dataBytesSent, dataBytesReceived: s.dataBytesReceived, closeReason: s.closeReason })) })}\n`);
+    const counters = Object.fromEntries(Object.entries(m.counters).filter(([, v]) => v !== 0));
+    process.stderr.write(`cat: ${JSON.stringify({ fallback: m.fallback, counters, subflows: m.subflows(true).map((s) => ({ id: s.id, local: s.local, remote: s.remote, backup: s.backup, dataBytesSent: s.dataBytesSent, dataBytesReceived: s.dataBytesReceived, closeReason: s.closeReason })) })}\n`);
     return;
   }
   process.stderr.write(`cat: ${JSON.stringify((sock as UserspaceSocket).stats())}\n`);
