@@ -6,7 +6,9 @@
  * one-line message and exit code 1 (never a stack trace for a user error).
  */
 import { readFileSync } from 'node:fs';
+import { runAggregator } from './commands/aggregator.js';
 import { runCat } from './commands/cat.js';
+import { runClient } from './commands/client.js';
 import { runDecode } from './commands/decode.js';
 import { runDemo } from './commands/demo.js';
 
@@ -16,7 +18,9 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  aggregator: { summary: 'the aggregator: accepts multipath streams from clients and connects out', run: runAggregator },
   cat: { summary: 'netcat over our userspace TCP on raw sockets (root)', run: runCat },
+  client: { summary: 'the local SOCKS5/HTTP proxy that sends everything through the aggregator', run: runClient },
   decode: { summary: 'decode a pcap/pcapng file: TCP headers and every MPTCP option', run: runDecode },
   demo: { summary: 'the built-in demo (what `npm start` runs)', run: runDemo },
 };

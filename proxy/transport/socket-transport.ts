@@ -4,7 +4,8 @@
  * how a socket is made (`SocketFactory`). Every stream allows half-open (our FIN and the
  * peer's are independent) and has Nagle off (the proxy writes whole frames).
  */
-import { isIP, Server, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { isIP, Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Endpoint, StreamInfo, StreamListener, StreamTransport, TransportKind, TransportStats } from './transport.js';
 

@@ -1,0 +1,188 @@
+/**
+ * The aggregator: accepts streams from the transport, runs TLS 1.3 over each (unless
+ * plaintext is configured), authenticates the client's HELLO, answers its REQUEST by
+ * connecting to the destination (destination policy, Happy Eyeballs v2, connect timeout) and
+ * relays both ways with backpressure, half-close and an idle timeout; enforces the
+ * per-client connection limit. A stream that fails authentication in any way gets no byte
+ * from us and is closed a constant delay after it was accepted; every outcome is counted.
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import type { AggregatorConfig } from '../config/aggregator-config.js';
+import { readFrame, writeFrame } from '../protocol/frame-stream.js';
+import { channelBinding, helloMacMatches } from '../protocol/hello-proof.js';
+import { Status, statusName, type StatusCode } from '../protocol/status.js';
+import { formatTarget, targetHost } from '../protocol/target.js';
+import type { TlsIdentity } from '../tls/certificate.js';
+import type { Endpoint, StreamListener, StreamTransport } from '../transport/transport.js';
+import { Counters } from '../util/counters.js';
+import { relay } from '../util/relay.js';
+import { connectTcp, resolveFamily } from './connector.js';
+import { DestinationPolicy } from './destination-policy.js';
+import { happyEyeballs, type Attempt } from './happy-eyeballs.js';
+
+export type AggregatorCounter =
+  | 'streamsAccepted'
+  | 'tlsFailed'
+  | 'helloTimeout'
+  | 'helloInvalid'
+  | 'authUnknownClient'
+  | 'authBadProof'
+  | 'refusedUnauthenticated'
+  | 'authenticated'
+  | 'poolExpired'
+  | 'requestInvalid'
+  | 'requests'
+  | 'requestsOk'
+  | 'requestsNotAllowed'
+  | 'requestsFailed'
+  | 'requestsLimited'
+  | 'relayIdleTimeout'
+  | 'relayErrors'
+  | 'bytesUp'
+  | 'bytesDown';
+
+export interface AggregatorDeps {
+  resolve?: (name: string, family: 4 | 6) => Promise<string[]>;
+  connect?: (address: string, port: number) => Attempt<Socket>;
+  log?: (line: string) => void;
+}
+
+export class Aggregator {
+  readonly counters = new Counters<AggregatorCounter>();
+  private listener: StreamListener | undefined;
+  private readonly policy: DestinationPolicy;
+  private readonly perClient = new Map<string, number>();
+  private readonly secrets: Map<string, string>;
+  private readonly open = new Set<Duplex>();
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly config: AggregatorConfig,
+    private readonly transport: StreamTransport,
+    private readonly identity: TlsIdentity | undefined,
+    private readonly deps: AggregatorDeps = {},
+  ) {
+    if (!config.plaintext && identity === undefined) throw new Error('TLS needs an identity (key and certificate)');
+    this.policy = new DestinationPolicy(config.destinations.allow, config.destinations.deny);
+    this.secrets = new Map(config.clients.map((c) => [c.id, c.secret]));
+    this.log = deps.log ?? ((l) => process.stderr.write(`${l}\n`));
+  }
+
+  async start(): Promise<Endpoint> {
+    this.listener = await this.transport.listen(this.config.listen, (s) => {
+      this.open.add(s);
+      s.once('close', () => this.open.delete(s));
+      void this.serve(s);
+    });
+    return this.listener.address;
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close();
+    for (const s of this.open) s.destroy();
+    await this.transport.close();
+  }
+
+  /** One stream, start to end. Never throws. */
+  private async serve(raw: Duplex): Promise<void> {
+    this.counters.inc('streamsAccepted');
+    raw.on('error', () => undefined);
+    const acceptedAt = Date.now();
+    const limits = this.config.limits;
+    const helloDeadline = acceptedAt + limits.helloTimeoutSeconds * 1000;
+    const refuse = (counter: AggregatorCounter, why: string) => {
+      this.counters.inc(counter);
+      this.counters.inc('refusedUnauthenticated');
+      this.log(`refused unauthenticated stream: ${why}`);
+      const wait = Math.max(0, acceptedAt + limits.refusalDelayMs - Date.now());
+      setTimeout(() => raw.destroy(), wait).unref();
+    };
+
+    let conn: Duplex = raw;
+    let tls: TLSSocket | undefined;
+    if (!this.config.plaintext && this.identity !== undefined) {
+      tls = new TLSSocket(raw, { isServer: true, key: this.identity.keyPem, cert: this.identity.certPem, minVersion: 'TLSv1.3' });
+      tls.on('error', () => undefined);
+      const ok = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), Math.max(0, helloDeadline - Date.now()));
+        tls?.once('secure', () => (clearTimeout(t), resolve(true)));
+        tls?.once('error', () => (clearTimeout(t), resolve(false)));
+        tls?.once('close', () => (clearTimeout(t), resolve(false)));
+      });
+      if (!ok) return refuse('tlsFailed', 'TLS handshake failed');
+      conn = tls;
+    }
+
+    const hello = await readFrame(conn, Math.max(1, helloDeadline - Date.now()));
+    if (!hello.ok) return refuse(hello.reason === 'timeout' ? 'helloTimeout' : 'helloInvalid', hello.reason === 'invalid' ? hello.error.message : hello.message);
+    if (hello.frame.type !== 'hello') return refuse('helloInvalid', `expected HELLO, got ${hello.frame.type}`);
+    const clientId = hello.frame.clientId;
+    const secret = this.secrets.get(clientId);
+    if (secret === undefined) return refuse('authUnknownClient', `unknown client '${clientId}'`);
+    if (!helloMacMatches(secret, clientId, channelBinding(tls), hello.frame.mac)) return refuse('authBadProof', `bad proof from '${clientId}'`);
+    this.counters.inc('authenticated');
+    writeFrame(conn, { type: 'helloOk' });
+
+    const req = await readFrame(conn, limits.poolIdleSeconds * 1000);
+    if (!req.ok) {
+      if (req.reason === 'invalid') {
+        this.counters.inc('requestInvalid');
+        this.log(`client ${clientId}: invalid request frame: ${req.error.message}`);
+      } else this.counters.inc('poolExpired');
+      conn.destroy();
+      return;
+    }
+    if (req.frame.type !== 'request') {
+      this.counters.inc('requestInvalid');
+      conn.destroy();
+      return;
+    }
+    const { requestId, target } = req.frame;
+    this.counters.inc('requests');
+    const answer = (status: StatusCode, reason: string) => {
+      writeFrame(conn, { type: 'reply', requestId, status, reason: reason.replace(/[^\x20-\x7e]/g, '?') });
+    };
+
+    const active = this.perClient.get(clientId) ?? 0;
+    if (active >= limits.connectionsPerClient) {
+      this.counters.inc('requestsLimited');
+      answer(Status.limitReached, `client ${clientId} has ${active} connections (limit ${limits.connectionsPerClient})`);
+      conn.end();
+      return;
+    }
+    this.perClient.set(clientId, active + 1);
+    try {
+      const outcome = await happyEyeballs(
+        targetHost(target),
+        target.port,
+        {
+          resolve: this.deps.resolve ?? resolveFamily,
+          connect: (a, p) => (this.deps.connect ?? connectTcp)(a, p),
+          check: (ip) => this.policy.check(ip),
+        },
+        { timeoutMs: limits.connectTimeoutSeconds * 1000 },
+      );
+      if (!outcome.ok) {
+        this.counters.inc(outcome.status === Status.notAllowed ? 'requestsNotAllowed' : 'requestsFailed');
+        this.log(`client ${clientId}: ${formatTarget(target)}: ${statusName(outcome.status)}: ${outcome.reason}`);
+        answer(outcome.status, outcome.reason);
+        conn.end();
+        return;
+      }
+      this.counters.inc('requestsOk');
+      answer(Status.ok, outcome.address);
+      const upstream = outcome.value;
+      this.open.add(upstream);
+      upstream.once('close', () => this.open.delete(upstream));
+      const r = await relay(conn, upstream, limits.idleTimeoutSeconds * 1000);
+      this.counters.inc('bytesUp', r.aToB);
+      this.counters.inc('bytesDown', r.bToA);
+      if (r.end === 'idle') this.counters.inc('relayIdleTimeout');
+      if (r.end === 'error') this.counters.inc('relayErrors');
+    } finally {
+      this.perClient.set(clientId, (this.perClient.get(clientId) ?? 1) - 1);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * `mptcp-proxy client --config client.yaml`: runs the local SOCKS5/HTTP proxy that carries
+ * every connection to the aggregator over a multipath stream. Prints where it listens and
+ * the PAC URL; stops on SIGINT/SIGTERM. Exit status 2 for usage or configuration errors.
+ */
+import { Client } from '../../client/client.js';
+import { ConfigError } from '../../config/reader.js';
+import { loadClientConfig, type ClientConfig } from '../../config/client-config.js';
+import { formatTarget, targetFromHost, isTargetError } from '../../protocol/target.js';
+import { createTransport } from '../../transport/select.js';
+import { parseProxyArgs, untilSignal } from './proxy-args.js';
+
+const USAGE = `Usage: mptcp-proxy client --config client.yaml
+
+Runs the local proxy (SOCKS5 and HTTP on one port, default 127.0.0.1:1080; PAC file at
+http://<listener>/proxy.pac). See config/client.example.yaml.`;
+
+function show(host: string, port: number): string {
+  const t = targetFromHost(host, port === 0 ? 1 : port);
+  return isTargetError(t) ? `${host}:${port}` : formatTarget(t).replace(/:1$/, `:${port}`);
+}
+
+export async function runClient(args: string[]): Promise<number> {
+  const a = parseProxyArgs(args, []);
+  if ('help' in a) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if ('error' in a) {
+    process.stderr.write(`mptcp-proxy client: ${a.error}\n\n${USAGE}\n`);
+    return 2;
+  }
+  let cfg: ClientConfig;
+  try {
+    cfg = loadClientConfig(a.config);
+  } catch (e) {
+    process.stderr.write(`mptcp-proxy client: ${e instanceof ConfigError || e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  const transport = await createTransport(cfg.transport);
+  const client = new Client(cfg, transport);
+  const listeners = await client.start();
+  for (const l of listeners) {
+    const at = show(l.address.host, l.address.port);
+    process.stdout.write(`client: ${l.mode === 'mixed' ? 'SOCKS5 + HTTP' : l.mode === 'socks' ? 'SOCKS5' : 'HTTP'} proxy on ${at}${l.mode !== 'socks' ? ` (PAC: http://${at}/proxy.pac)` : ''}\n`);
+  }
+  process.stdout.write(`client: aggregator ${cfg.aggregator.host}:${cfg.aggregator.port} over ${cfg.transport}${cfg.plaintext ? ', PLAINTEXT (no TLS)' : ', TLS 1.3, pinned certificate'}\n`);
+  const sig = await untilSignal();
+  process.stdout.write(`client: ${sig}, stopping; counters ${JSON.stringify(client.counters.snapshot())}\n`);
+  await client.close();
+  return 0;
+}

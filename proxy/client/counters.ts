@@ -1,0 +1,24 @@
+/** The client's event counters (see Counters). */
+import { Counters } from '../util/counters.js';
+
+export type ClientCounter =
+  | 'connections'
+  | 'unknownProtocol'
+  | 'handshakeTimeout'
+  | 'socksRequests'
+  | 'socksBadGreeting'
+  | 'socksBadAuth'
+  | 'socksAuthFailed'
+  | 'socksBadRequest'
+  | 'socksUnsupportedCommand'
+  | 'httpRequests'
+  | 'httpConnect'
+  | 'httpBadRequest'
+  | 'httpAuthFailed'
+  | 'pacServed'
+  | 'tunnelsOk'
+  | 'tunnelsFailed'
+  | 'relayErrors';
+
+export const newClientCounters = () => new Counters<ClientCounter>();
+export type ClientCounters = Counters<ClientCounter>;

@@ -1,0 +1,95 @@
+/**
+ * The aggregator's configuration (aggregator.yaml): listener and transport, TLS state
+ * directory, the clients and their secrets, limits and the destination policy (allow-list of
+ * CIDRs on top of the default refusals). `parseAggregatorConfig` returns the typed config or
+ * every problem found.
+ */
+import { readFileSync } from 'node:fs';
+import { parseCidr, type Cidr } from '../protocol/ip.js';
+import { isValidClientId } from '../protocol/frame.js';
+import { TRANSPORT_KINDS, type Endpoint, type TransportKind } from '../transport/transport.js';
+import { DEFAULT_TRANSPORT } from '../transport/select.js';
+import { MIN_SECRET_LENGTH } from './client-config.js';
+import { ConfigError, ConfigReader, parseEndpointText } from './reader.js';
+
+export interface AggregatorConfig {
+  transport: TransportKind;
+  listen: Endpoint;
+  plaintext: boolean;
+  stateDir: string;
+  /** The address clients use, for the printed client config (default: the listen host). */
+  publicHost: string | undefined;
+  clients: { id: string; secret: string }[];
+  limits: {
+    connectionsPerClient: number;
+    connectTimeoutSeconds: number;
+    idleTimeoutSeconds: number;
+    /** How long a fresh stream may take to authenticate. */
+    helloTimeoutSeconds: number;
+    /** How long an authenticated stream may wait in the client's pool for its request. */
+    poolIdleSeconds: number;
+    /** Unauthenticated streams are closed this long after they were accepted. */
+    refusalDelayMs: number;
+  };
+  destinations: { allow: Cidr[]; deny: Cidr[] };
+}
+
+function cidrs(r: ConfigReader, path: string[]): Cidr[] {
+  const n = r.listLength(path);
+  const out: Cidr[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = r.string([...path, i]);
+    if (t === undefined) continue;
+    const c = parseCidr(t);
+    if (c === undefined) r.problem([...path, i], `'${t}' is not an IP address or CIDR prefix`);
+    else out.push(c);
+  }
+  return out;
+}
+
+export function parseAggregatorConfig(text: string, file = 'aggregator.yaml'): AggregatorConfig {
+  const r = new ConfigReader(text);
+  const listenText = r.string(['listen'], '127.0.0.1:8443') ?? '127.0.0.1:8443';
+  let listen: Endpoint = { host: '127.0.0.1', port: 8443 };
+  const e = parseEndpointText(listenText, '127.0.0.1');
+  if (typeof e === 'string') r.problem(['listen'], e);
+  else listen = e;
+  const clients: { id: string; secret: string }[] = [];
+  const n = r.listLength(['clients']);
+  if (n === 0) r.problem(['clients'], 'at least one client (id and secret) is required');
+  const ids = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const id = r.string(['clients', i, 'id']);
+    const secret = r.string(['clients', i, 'secret']);
+    if (id === undefined || secret === undefined) continue;
+    if (!isValidClientId(id)) r.problem(['clients', i, 'id'], 'must be 1..64 of A-Z a-z 0-9 . _ -');
+    else if (ids.has(id)) r.problem(['clients', i, 'id'], `duplicate client id '${id}'`);
+    if (secret.length < MIN_SECRET_LENGTH) r.problem(['clients', i, 'secret'], `must be at least ${MIN_SECRET_LENGTH} characters`);
+    ids.add(id);
+    clients.push({ id, secret });
+  }
+  const cfg: AggregatorConfig = {
+    transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
+    listen,
+    plaintext: r.boolean(['plaintext'], false),
+    stateDir: r.string(['stateDir'], '/var/lib/mptcp-proxy') ?? '/var/lib/mptcp-proxy',
+    publicHost: r.optionalString(['publicHost']),
+    clients,
+    limits: {
+      connectionsPerClient: r.number(['limits', 'connectionsPerClient'], 512, 1, 1_000_000),
+      connectTimeoutSeconds: r.number(['limits', 'connectTimeoutSeconds'], 10, 0.1, 300, false),
+      idleTimeoutSeconds: r.number(['limits', 'idleTimeoutSeconds'], 300, 1, 86_400, false),
+      helloTimeoutSeconds: r.number(['limits', 'helloTimeoutSeconds'], 10, 0.1, 300, false),
+      poolIdleSeconds: r.number(['limits', 'poolIdleSeconds'], 60, 1, 3600, false),
+      refusalDelayMs: r.number(['limits', 'refusalDelayMs'], 1000, 0, 60_000),
+    },
+    destinations: { allow: cidrs(r, ['destinations', 'allow']), deny: cidrs(r, ['destinations', 'deny']) },
+  };
+  r.checkUnknownKeys();
+  if (r.issues.length > 0) throw new ConfigError(file, r.issues);
+  return cfg;
+}
+
+export function loadAggregatorConfig(file: string): AggregatorConfig {
+  return parseAggregatorConfig(readFileSync(file, 'utf8'), file);
+}
