@@ -1,0 +1,270 @@
+/**
+ * The network lab: turns a topology (topology.ts) into network namespaces, veth pairs,
+ * addresses and policy routes, starts a link emulator process on every path, and gives tests
+ * and benchmarks one handle to run things on its hosts and change its paths:
+ *
+ *   const lab = await Lab.up(loadTopologyFile('test/lab/topologies/wifi-lte.yaml'));
+ *   const server = lab.spawn('aggregator', ['node', 'server.js']);
+ *   await lab.exec('client', ['ping', '-c', '3', lab.plan.aggregator.v4]);
+ *   await lab.path('wifi').set({ state: 'blackhole' });
+ *   await lab.down();
+ *
+ * Hosts: client, aggregator, web, and emulator (the namespace holding the emulators' bridges).
+ * Teardown kills everything started in the lab's namespaces and deletes them; it also runs at
+ * process exit, and Lab.up removes labs whose owning process died (namespaces.ts).
+ * Kernel MPTCP is configured on the client (a `subflow` endpoint per non-primary path address)
+ * and the aggregator (limits), so any kernel MPTCP socket uses every path.
+ */
+import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { applyPathSpec, type PathConfig, type PathSpec } from './link-config.js';
+import { EmulatorProcess, type Sample } from './emulator-process.js';
+import { emulatorEntry } from './emulator-entry.js';
+import type { EmulatorStats } from './emulator/protocol.js';
+import { claimPrefix, cleanupStaleLabs, destroyNamespace, releasePrefix, run, runAsync, type ExecResult } from './namespaces.js';
+import { planScript, planTopology, type Middlebox, type PathPlan, type ScriptSpec, type TopologyPlan, type TopologySpec } from './topology.js';
+
+export type LabHost = 'client' | 'aggregator' | 'web' | 'emulator';
+const HOSTS: readonly LabHost[] = ['client', 'aggregator', 'web', 'emulator'];
+
+/** Frames per emulator pool (2 KiB each): queues plus what is in flight on one path. */
+const POOL_SLOTS = 16384;
+
+const live = new Set<Lab>();
+let exitHook = false;
+
+function installExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const lab of live) lab.downSync();
+  });
+}
+
+/** One path of a running lab: its plan, its emulator, and changes to it. */
+export class LabPath {
+  private current: PathConfig;
+
+  constructor(
+    private readonly lab: Lab,
+    readonly plan: PathPlan,
+    readonly emulator: EmulatorProcess,
+  ) {
+    this.current = plan.config;
+  }
+
+  get name(): string {
+    return this.plan.name;
+  }
+
+  /** The configuration last set through set() (a running script may have changed it since). */
+  get config(): PathConfig {
+    return this.current;
+  }
+
+  /** Changes the path now: spec fields apply on top of the configuration last set. */
+  async set(spec: PathSpec): Promise<void> {
+    const next = applyPathSpec(this.name, this.current, spec);
+    await this.emulator.request({ cmd: 'set', config: next });
+    this.current = next;
+  }
+
+  /** Runs a script of timed changes from now (on top of the configuration last set). */
+  async script(spec: ScriptSpec): Promise<void> {
+    const s = planScript(this.name, this.current, spec);
+    await this.emulator.request({ cmd: 'script', steps: s.steps, repeatMs: s.repeatMs });
+  }
+
+  stats(): Promise<EmulatorStats> {
+    return this.emulator.stats();
+  }
+
+  /** Starts (or with 0 stops) throughput samples every intervalMs; they collect in `samples`. */
+  async sample(intervalMs: number): Promise<void> {
+    await this.emulator.request({ cmd: 'sample', intervalMs });
+  }
+
+  get samples(): Sample[] {
+    return this.emulator.samples;
+  }
+
+  /** Installs or removes the MPTCP-stripping middlebox on this path. */
+  setMiddlebox(m: Middlebox): void {
+    this.lab.applyMiddlebox(this.plan, m);
+  }
+}
+
+export class Lab {
+  readonly namespaces: Record<LabHost, string>;
+  private readonly children = new Set<ChildProcess>();
+  private readonly pathList: LabPath[] = [];
+  private closed = false;
+
+  private constructor(
+    readonly prefix: string,
+    readonly plan: TopologyPlan,
+  ) {
+    this.namespaces = { client: `${prefix}-client`, aggregator: `${prefix}-agg`, web: `${prefix}-web`, emulator: `${prefix}-emu` };
+  }
+
+  /** Builds the lab (root needed). On failure everything built so far is removed. */
+  static async up(topology: TopologySpec): Promise<Lab> {
+    const plan = planTopology(topology);
+    cleanupStaleLabs();
+    const lab = new Lab(claimPrefix(), plan);
+    live.add(lab);
+    installExitHook();
+    try {
+      lab.build();
+      const entry = await emulatorEntry();
+      const emulators = await Promise.all(
+        plan.paths.map((p) =>
+          EmulatorProcess.start(lab.namespaces.emulator, entry, { name: p.name, clientIf: p.emuClientIf, aggregatorIf: p.emuAggregatorIf, config: p.config, seed: plan.seed + p.index, poolSlots: POOL_SLOTS }),
+        ),
+      );
+      plan.paths.forEach((p, i) => lab.pathList.push(new LabPath(lab, p, emulators[i])));
+      for (const p of lab.pathList) if (p.plan.script !== undefined) await p.emulator.request({ cmd: 'script', steps: p.plan.script.steps, repeatMs: p.plan.script.repeatMs });
+      return lab;
+    } catch (e) {
+      await lab.down();
+      throw e;
+    }
+  }
+
+  get paths(): readonly LabPath[] {
+    return this.pathList;
+  }
+
+  path(name: string): LabPath {
+    const p = this.pathList.find((x) => x.name === name);
+    if (p === undefined) throw new Error(`lab: no path named "${name}" (paths: ${this.pathList.map((x) => x.name).join(', ')})`);
+    return p;
+  }
+
+  /** Runs a command on a host and waits; never rejects for a non-zero exit (see `code`). */
+  exec(host: LabHost, argv: readonly string[], timeoutMs = 0): Promise<ExecResult> {
+    return runAsync('ip', ['netns', 'exec', this.namespaces[host], ...argv], timeoutMs);
+  }
+
+  /** Runs a command on a host synchronously; throws with its stderr when it fails. */
+  execSync(host: LabHost, argv: readonly string[], input?: string): string {
+    return run('ip', ['netns', 'exec', this.namespaces[host], ...argv], input);
+  }
+
+  /** Starts a long-running command on a host; it is killed when the lab goes down. */
+  spawn(host: LabHost, argv: readonly string[], options: SpawnOptions = {}): ChildProcess {
+    const c = spawnChild('ip', ['netns', 'exec', this.namespaces[host], ...argv], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    this.children.add(c);
+    c.once('exit', () => this.children.delete(c));
+    return c;
+  }
+
+  /** Stops the emulators and everything started in the lab, and deletes its namespaces. */
+  async down(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all(this.pathList.map((p) => p.emulator.stop()));
+    this.downSync();
+  }
+
+  /** The synchronous part of down(), also run at process exit. */
+  downSync(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pathList) p.emulator.kill();
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const h of HOSTS) destroyNamespace(this.namespaces[h]);
+    releasePrefix(this.prefix);
+    live.delete(this);
+  }
+
+  /** iptables TCPOPTSTRIP of option 30 on the egress of both hosts' interfaces of one path. */
+  applyMiddlebox(p: PathPlan, m: Middlebox): void {
+    for (const host of ['client', 'aggregator'] as const) {
+      for (const tool of this.plan.ipv6 ? ['iptables', 'ip6tables'] : ['iptables']) {
+        const rule = ['POSTROUTING', '-o', p.hostIf, '-p', 'tcp', '-j', 'TCPOPTSTRIP', '--strip-options', '30'];
+        const has = (() => {
+          try {
+            this.execSync(host, [tool, '-t', 'mangle', '-C', ...rule]);
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        if (m === 'strip-mptcp' && !has) this.execSync(host, [tool, '-t', 'mangle', '-A', ...rule]);
+        if (m === 'none' && has) this.execSync(host, [tool, '-t', 'mangle', '-D', ...rule]);
+      }
+    }
+  }
+
+  private build(): void {
+    const ns = this.namespaces;
+    const plan = this.plan;
+    for (const h of HOSTS) run('ip', ['netns', 'add', ns[h]]);
+    // The emulator namespace is a wire: no addresses, no IPv6 chatter of its own.
+    this.sysctl('emulator', ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    for (const h of ['client', 'aggregator', 'web'] as const) {
+      // No cached TCP metrics: every benchmark run starts from the same state.
+      this.sysctl(h, ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.tcp_no_metrics_save=1', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+    }
+    const root: string[] = [];
+    for (const p of plan.paths) {
+      root.push(`link add ${p.hostIf} netns ${ns.client} type veth peer name ${p.emuClientIf} netns ${ns.emulator}`);
+      root.push(`link add ${p.hostIf} netns ${ns.aggregator} type veth peer name ${p.emuAggregatorIf} netns ${ns.emulator}`);
+    }
+    root.push(`link add web netns ${ns.aggregator} type veth peer name agg netns ${ns.web}`);
+    run('ip', ['-batch', '-'], root.join('\n') + '\n');
+
+    const v6 = plan.ipv6;
+    const client = ['link set lo up'];
+    const client6: string[] = []; // ip rule needs the family given (ip -6)
+    const agg = ['link set lo up', `addr add ${plan.aggregator.v4}/32 dev lo`];
+    const emu = ['link set lo up'];
+    if (v6) agg.push(`addr add ${plan.aggregator.v6}/128 dev lo`);
+    const primary = plan.paths[plan.primary];
+    for (const p of plan.paths) {
+      client.push(`addr add ${p.client.v4}/24 dev ${p.hostIf}`, `link set ${p.hostIf} up`);
+      client.push(`route add default via ${p.aggregator.v4} dev ${p.hostIf} table ${p.table}`, `rule add from ${p.client.v4} table ${p.table}`);
+      agg.push(`addr add ${p.aggregator.v4}/24 dev ${p.hostIf}`, `link set ${p.hostIf} up`);
+      emu.push(`link set ${p.emuClientIf} up`, `link set ${p.emuAggregatorIf} up`);
+      if (v6) {
+        client.push(`addr add ${p.client.v6}/64 dev ${p.hostIf} nodad`);
+        client6.push(`route add default via ${p.aggregator.v6} dev ${p.hostIf} table ${p.table}`, `rule add from ${p.client.v6} table ${p.table}`);
+        agg.push(`addr add ${p.aggregator.v6}/64 dev ${p.hostIf} nodad`);
+      }
+    }
+    client.push(`route add default via ${primary.aggregator.v4} dev ${primary.hostIf}`);
+    if (v6) client6.push(`route add default via ${primary.aggregator.v6} dev ${primary.hostIf}`);
+    // Kernel MPTCP: every other path's address opens a subflow; room for all of them.
+    client.push('mptcp limits set subflows 8 add_addr_accepted 8');
+    for (const p of plan.paths) {
+      if (p.index === plan.primary) continue;
+      client.push(`mptcp endpoint add ${p.client.v4} dev ${p.hostIf} subflow`);
+      if (v6) client.push(`mptcp endpoint add ${p.client.v6} dev ${p.hostIf} subflow`);
+    }
+    agg.push('mptcp limits set subflows 8 add_addr_accepted 8');
+    agg.push(`addr add ${plan.aggregatorWebSide.v4}/24 dev web`, 'link set web up');
+    const web = ['link set lo up', `addr add ${plan.web.v4}/24 dev agg`, 'link set agg up', `route add default via ${plan.aggregatorWebSide.v4}`];
+    if (v6) {
+      agg.push(`addr add ${plan.aggregatorWebSide.v6}/64 dev web nodad`);
+      web.push(`addr add ${plan.web.v6}/64 dev agg nodad`, `route add default via ${plan.aggregatorWebSide.v6}`);
+    }
+    this.ipBatch('emulator', emu);
+    this.ipBatch('client', client);
+    if (client6.length > 0) run('ip', ['-6', '-n', ns.client, '-batch', '-'], client6.join('\n') + '\n');
+    this.ipBatch('aggregator', agg);
+    this.ipBatch('web', web);
+    // Whole frames with finished checksums cross the emulator: no TSO/GSO super-frames, no
+    // partial checksums (an AF_PACKET bridge forwards bytes, not the kernel's offload state).
+    for (const h of ['client', 'aggregator'] as const) {
+      for (const p of plan.paths) this.execSync(h, ['ethtool', '-K', p.hostIf, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+    }
+    for (const p of plan.paths) if (p.middlebox !== 'none') this.applyMiddlebox(p, p.middlebox);
+  }
+
+  private sysctl(host: LabHost, settings: string[]): void {
+    this.execSync(host, ['sysctl', '-q', '-w', ...settings]);
+  }
+
+  private ipBatch(host: LabHost, lines: string[]): void {
+    run('ip', ['-n', this.namespaces[host], '-batch', '-'], lines.join('\n') + '\n');
+  }
+}
