@@ -12,6 +12,8 @@
 //     between arriving data, progress samples (wall-clock ms, bytes) and errors.
 import { connect, createServer } from 'node:net';
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { clearTimeout, setTimeout } from 'node:timers';
 
 const args = process.argv.slice(2);
 const mode = args[0];
