@@ -80,8 +80,9 @@ export class Aggregator {
   }
 
   async close(): Promise<void> {
-    await this.listener?.close();
+    const closing = this.listener?.close();
     for (const s of this.open) s.destroy();
+    await closing;
     await this.transport.close();
   }
 

@@ -98,7 +98,7 @@ export function createHttpProxy(deps: HttpProxyDeps): Server {
     const stream: Duplex = tunnel.stream;
     const headers = endToEndHeaders(req.rawHeaders).filter(([n]) => n.toLowerCase() !== 'host');
     const flat = ['Host', host, ...headers.flat()];
-    const up = httpRequest({ method: req.method, path, headers: flat, setHost: false, agent: false, createConnection: () => stream });
+    const up = httpRequest({ method: req.method, path, headers: flat, setHost: false, createConnection: () => stream });
     up.on('error', (e) => {
       c.inc('relayErrors');
       plain(res, 502, `upstream: ${e.message}`);
