@@ -74,6 +74,13 @@ export class LabPath {
     await this.emulator.request({ cmd: 'script', steps: s.steps, repeatMs: s.repeatMs });
   }
 
+  /** Back to the topology's configuration for this path, with any running script stopped. */
+  async reset(): Promise<void> {
+    await this.emulator.request({ cmd: 'script', steps: [], repeatMs: 0 });
+    await this.emulator.request({ cmd: 'set', config: this.plan.config });
+    this.current = this.plan.config;
+  }
+
   stats(): Promise<EmulatorStats> {
     return this.emulator.stats();
   }

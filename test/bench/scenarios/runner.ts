@@ -1,0 +1,91 @@
+/**
+ * Runs the scenario benchmarks: for every scenario, one lab (test/lab) with a download server on
+ * its web host, then every available contender in turn (setup, the scenario's measurement,
+ * teardown, paths reset), all in the same session so the figures are side by side. Per-path
+ * throughput comes from the emulators' own counters, sampled every 100 ms. Writes results.json,
+ * summary.md and the plots into the output folder. A contender that fails a scenario gets a row
+ * with the error; the run goes on.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab } from '../../lab/lab.js';
+import { FLOW_PEER } from '../../lab/paths.js';
+import { SCENARIOS, type RunOptions, type Scenario } from './catalog.js';
+import { MANY_FILES, WEB_PORT, startServer, type Contender } from './contender.js';
+import { loadContenders } from './contenders/index.js';
+import { machine, throughputSeries, writePlot, writeResults, type BenchResults, type ResultRow } from './report.js';
+
+export interface RunnerOptions extends RunOptions {
+  outDir: string;
+  /** Only scenarios / contenders whose name contains one of these (all when empty). */
+  scenarios: string[];
+  contenders: string[];
+  log: (line: string) => void;
+}
+
+const SAMPLE_MS = 100;
+
+function pick<T extends { name: string }>(all: readonly T[], filters: string[]): T[] {
+  return filters.length === 0 ? [...all] : all.filter((x) => filters.some((f) => x.name.includes(f)));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function runOne(lab: Lab, scenario: Scenario, contender: Contender, opts: RunnerOptions): Promise<ResultRow> {
+  const row: ResultRow = { scenario: scenario.name, group: scenario.group, description: scenario.description, contender: contender.name, metrics: {} };
+  const from = lab.paths.map((p) => p.samples.length);
+  try {
+    await contender.setup(lab);
+    if (scenario.plot) for (const p of lab.paths) await p.sample(SAMPLE_MS);
+    const m = await scenario.run(lab, contender, opts);
+    row.metrics = m.metrics;
+    if (scenario.plot && m.window !== undefined) {
+      await sleep(SAMPLE_MS * 2);
+      const w = m.window;
+      const series = lab.paths.map((p, i) => throughputSeries(p.name, p.samples.slice(from[i]), w.start, w.start - 500, w.end + 500));
+      const file = `${scenario.name}-${contender.name}.png`;
+      writePlot(join(opts.outDir, file), `${scenario.name}: ${contender.name}`, series);
+      row.plot = file;
+    }
+  } catch (e) {
+    row.error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  } finally {
+    if (scenario.plot) for (const p of lab.paths) await p.sample(0).catch(() => undefined);
+    await contender.teardown(lab);
+    for (const p of lab.paths) await p.reset();
+    await sleep(500);
+  }
+  return row;
+}
+
+export async function runScenarios(opts: RunnerOptions): Promise<BenchResults> {
+  mkdirSync(opts.outDir, { recursive: true });
+  const all = pick(await loadContenders(), opts.contenders);
+  const contenders = all.filter((c) => c.unavailable() === undefined);
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    quick: opts.quick,
+    contenders: contenders.map((c) => ({ name: c.name, description: c.description })),
+    unavailable: all.filter((c) => c.unavailable() !== undefined).map((c) => ({ name: c.name, reason: c.unavailable() ?? '' })),
+    rows: [],
+  };
+  for (const u of results.unavailable) opts.log(`contender ${u.name} not run: ${u.reason}`);
+  for (const scenario of pick(SCENARIOS, opts.scenarios)) {
+    opts.log(`scenario ${scenario.name}: ${scenario.description}`);
+    const lab = await Lab.up(scenario.topology);
+    try {
+      await startServer(lab, 'web', [...MANY_FILES, process.execPath, FLOW_PEER, 'server', '--port', String(WEB_PORT)], /listening/);
+      for (const c of contenders) {
+        const row = await runOne(lab, scenario, c, opts);
+        results.rows.push(row);
+        opts.log(`  ${c.name}: ${row.error ?? JSON.stringify(row.metrics)}`);
+        writeResults(opts.outDir, results);
+      }
+    } finally {
+      await lab.down();
+    }
+  }
+  writeResults(opts.outDir, results);
+  return results;
+}
