@@ -153,7 +153,7 @@ export class MptcpConnection implements SubflowOwner {
     if (this.state === 'closed') return;
     this.fastClosePending = this.remoteKey !== null && !this.fallback;
     this.closedForSending = true;
-    for (const s of this.subflows) s.fail(this.lastNow, 'connection aborted', TcpRstReason.UNSPECIFIED);
+    for (const s of [...this.subflows]) s.fail(this.lastNow, 'connection aborted', TcpRstReason.UNSPECIFIED);
     this.enterClosed({ type: 'reset', reason: 'aborted' });
   }
 
@@ -171,6 +171,10 @@ export class MptcpConnection implements SubflowOwner {
   get receiveNext(): number {
     return this.rcvNxt;
   }
+  get lastInputTime(): number {
+    return this.lastNow;
+  }
+
   get dataFinDue(): boolean {
     return this.dataFinPending && !this.dataFinAcked;
   }
@@ -205,7 +209,7 @@ export class MptcpConnection implements SubflowOwner {
     for (let i = this.announce.length - 1; i >= 0; i--) if (this.announce[i].id === id) this.announce.splice(i, 1);
     const carrier = this.subflows.find((s) => s.usable && s.localAddressId !== id);
     carrier?.tcp.requestAck();
-    for (const s of this.subflows) if (s.localAddressId === id && s !== carrier) s.fail(this.lastNow, 'address removed', TcpRstReason.ADMINISTRATIVELY_PROHIBITED);
+    for (const s of [...this.subflows]) if (s.localAddressId === id && s !== carrier) s.fail(this.lastNow, 'address removed', TcpRstReason.ADMINISTRATIVELY_PROHIBITED);
   }
 
   // ---- Subflows --------------------------------------------------------------------------------
@@ -280,6 +284,22 @@ export class MptcpConnection implements SubflowOwner {
     this.ackOnBest();
   }
 
+  /** Set by the stack: the connection has failed subflows to reap (reapSubflows). */
+  onReapNeeded: (() => void) | null = null;
+  private reapPending = false;
+
+  subflowFailed(_s: Subflow): void {
+    if (this.reapPending) return;
+    this.reapPending = true;
+    this.onReapNeeded?.();
+  }
+
+  /** Forgets subflows that failed outside their own input (the stack calls this). */
+  reapSubflows(now: number): void {
+    this.reapPending = false;
+    for (const s of [...this.subflows]) if (s.phase === 'closed') this.subflowGone(now, s, s.closeReason);
+  }
+
   onSubflowActive(now: number, s: Subflow): void {
     this.lastNow = now;
     this.noSubflowDeadline = Infinity;
@@ -287,9 +307,15 @@ export class MptcpConnection implements SubflowOwner {
   }
 
   /** A subflow whose retransmission timer fired without progress is stale: its data moves (§3.3.6). */
-  private updateStale(_now: number): void {
+  private updateStale(now: number): void {
     for (const s of this.subflows) {
-      const stale = s.phase === 'active' && s.tcp.consecutiveTimeouts > 0;
+      const timeouts = s.tcp.consecutiveTimeouts;
+      if (s.phase === 'active' && timeouts >= this.config.subflowDeadAfterTimeouts && this.subflows.some((o) => o !== s && o.usable)) {
+        this.counters.deadSubflows++;
+        s.fail(now, `dead: ${timeouts} retransmission timeouts`, TcpRstReason.UNACCEPTABLE_PERFORMANCE);
+        continue;
+      }
+      const stale = s.phase === 'active' && timeouts > 0;
       if (stale && !s.stale) {
         s.stale = true;
         if (this.subflows.some((o) => o !== s && o.usable)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
@@ -336,7 +362,7 @@ export class MptcpConnection implements SubflowOwner {
       this.state = 'established';
       this.emit({ type: 'connected' });
     }
-    for (const o of this.subflows) if (o !== s) o.fail(now, 'fallback to TCP', TcpRstReason.MIDDLEBOX_INTERFERENCE);
+    for (const o of [...this.subflows]) if (o !== s) o.fail(now, 'fallback to TCP', TcpRstReason.MIDDLEBOX_INTERFERENCE);
   }
 
   onInfiniteMapping(now: number, s: Subflow, offset: number): void {
@@ -363,7 +389,7 @@ export class MptcpConnection implements SubflowOwner {
       this.sendBuf.copyOut(start - this.sndUna, n, this.scratch, 0);
       r[0] = start + n;
       this.counters.reinjectedBytes += n;
-      return { dsn: start, data: this.scratch.subarray(0, n), reinjection: true };
+      return { dsn: start, data: this.scratch.subarray(0, n), reinjection: true, dataFin: false };
     }
     const queuedEnd = this.sndUna + this.sendBuf.length;
     let n = Math.min(room, queuedEnd - this.sndNxt, this.scratch.length);
@@ -373,14 +399,24 @@ export class MptcpConnection implements SubflowOwner {
     const dsn = this.sndNxt;
     this.sendBuf.copyOut(dsn - this.sndUna, n, this.scratch, 0);
     this.sndNxt += n;
-    if (this.fallback) this.releaseToSubflow();
-    this.checkDataFinReady();
-    return { dsn, data: this.scratch.subarray(0, n), reinjection: false };
+    if (this.fallback) {
+      this.releaseToSubflow();
+      return { dsn, data: this.scratch.subarray(0, n), reinjection: false, dataFin: false };
+    }
+    // The last chunk carries the DATA_FIN in its mapping (§3.3.3); a pure ACK repeats it if needed.
+    const dataFin = this.sndNxt === this.dataFinSeq && !this.dataFinAcked;
+    if (dataFin) {
+      this.dataFinPending = true;
+      this.dataFinSentAt = now;
+    }
+    return { dsn, data: this.scratch.subarray(0, n), reinjection: false, dataFin };
   }
 
   private checkDataFinReady(): void {
     if (this.dataFinSeq < 0 || this.dataFinPending || this.dataFinAcked || this.sndNxt !== this.dataFinSeq) return;
     this.dataFinPending = true;
+    // Armed now, not when sent: if no pure ACK carries it in time, the timer asks for one.
+    this.dataFinSentAt = this.lastNow;
     this.ackOnBest();
   }
 
@@ -524,7 +560,7 @@ export class MptcpConnection implements SubflowOwner {
     this.counters.removeAddrReceived++;
     for (const id of ids) {
       this.remoteAddresses.delete(id);
-      for (const s of this.subflows) if (s.remoteAddressId === id) s.fail(now, 'address removed by the peer', TcpRstReason.UNSPECIFIED);
+      for (const s of [...this.subflows]) if (s.remoteAddressId === id) s.fail(now, 'address removed by the peer', TcpRstReason.UNSPECIFIED);
       this.emit({ type: 'address-removed', addressId: id });
     }
   }
@@ -533,7 +569,7 @@ export class MptcpConnection implements SubflowOwner {
     this.lastNow = now;
     this.counters.fastclosesReceived++;
     this.closedForSending = true;
-    for (const s of this.subflows) s.fail(now, 'MP_FASTCLOSE from the peer', TcpRstReason.UNSPECIFIED);
+    for (const s of [...this.subflows]) s.fail(now, 'MP_FASTCLOSE from the peer', TcpRstReason.UNSPECIFIED);
     this.enterClosed({ type: 'reset', reason: 'fastclose' });
   }
 

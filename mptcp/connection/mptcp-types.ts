@@ -22,6 +22,15 @@ export interface MptcpConfig {
   maxRejoinDelayMs: number;
   /** Happy-Eyeballs style: start the MP_CAPABLE attempt on the next path after this delay. */
   connectStaggerMs: number;
+  /**
+   * A subflow whose retransmission timer fired this many times in a row without progress is
+   * closed while another subflow works (its data was reinjected at the first timeout); the path
+   * manager opens the path again with backoff. Until then a stale subflow stays (as in Linux):
+   * a short outage ends with its next retransmission, and the peer keeps its state too (Linux
+   * refuses a new join while it still holds the old subflow). 6 timeouts from a 200 ms RTO
+   * take about 13 s.
+   */
+  subflowDeadAfterTimeouts: number;
 }
 
 export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
@@ -35,6 +44,7 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   rejoinDelayMs: 500,
   maxRejoinDelayMs: 30_000,
   connectStaggerMs: 300,
+  subflowDeadAfterTimeouts: 6,
 };
 
 export type MptcpResetReason = 'refused' | 'timeout' | 'peer-reset' | 'fastclose' | 'aborted' | 'no-subflows' | 'protocol-error';
@@ -80,6 +90,8 @@ export interface MptcpCounters {
   mpPrioReceived: number;
   fastclosesReceived: number;
   mpFailReceived: number;
+  mpTcpRstReceived: number;
+  deadSubflows: number;
   duplicateDataBytes: number;
 }
 
@@ -109,6 +121,8 @@ export function newMptcpCounters(): MptcpCounters {
     mpPrioReceived: 0,
     fastclosesReceived: 0,
     mpFailReceived: 0,
+    mpTcpRstReceived: 0,
+    deadSubflows: 0,
     duplicateDataBytes: 0,
   };
 }

@@ -14,6 +14,8 @@ export interface ScheduledChunk {
   data: Uint8Array;
   /** Data sent before on another subflow (not counted as new). */
   reinjection: boolean;
+  /** The connection's DATA_FIN follows the chunk's last byte (the mapping counts it). */
+  dataFin: boolean;
 }
 
 export interface SubflowOwner {
@@ -37,8 +39,12 @@ export interface SubflowOwner {
   /** Our DATA_FIN should ride on the next pure ACK; at relative DSN dataFinSeq. */
   readonly dataFinDue: boolean;
   readonly dataFinSeq: number;
+  /** `now` of the latest input or timer the connection saw. */
+  readonly lastInputTime: number;
 
   onPeerKey(now: number, key: bigint, mpcFlags: number): void;
+  /** The subflow reset itself (protocol error, dead path...): forget it soon (reapSubflows). */
+  subflowFailed(s: Subflow): void;
   onFallback(now: number, s: Subflow, why: string): void;
   onSubflowActive(now: number, s: Subflow): void;
   onDataAck(now: number, ack: number, window: number): void;

@@ -74,6 +74,8 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   tcp!: TcpConnection;
   /** Reason for the MP_TCPRST on our RST, when we reset this subflow. */
   resetReason = -1;
+  /** Reason the peer gave in MP_TCPRST when it reset this subflow (-1: none). */
+  peerResetReason = -1;
   /** Why the subflow ended, for events and stats. */
   closeReason = '';
   /** Stalled: a retransmission timeout went unanswered; data is reinjected elsewhere. */
@@ -339,6 +341,20 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     }
   }
 
+  onReset(v: SegmentView, buf: Uint8Array): void {
+    if (v.controlCount === 0) return;
+    for (const opt of this.controlOptions(v, buf)) {
+      if (opt.subtype === 'MP_TCPRST') {
+        this.peerResetReason = opt.reason;
+        this.owner.counters.mpTcpRstReceived++;
+        if (!this.closeReason) this.closeReason = `peer reset (MP_TCPRST reason ${opt.reason})`;
+      } else if (opt.subtype === 'MP_FASTCLOSE') {
+        // Linux sends MP_FASTCLOSE on a RST (§3.5 allows it): the whole connection ends.
+        this.onControlOption(this.owner.lastInputTime, opt);
+      }
+    }
+  }
+
   /** Parses the MPTCP control options the view located (rare: handshakes and signals). */
   private controlOptions(v: SegmentView, buf: Uint8Array): MptcpOption[] {
     const out: MptcpOption[] = [];
@@ -441,7 +457,12 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
       const r = this.owner.localKey;
       csum = dssChecksum(dsnWireHi(r.idsnHi, r.idsnLo, chunk.dsn), dsnWireLo(r.idsnLo, chunk.dsn), ssn, data.length, data);
     }
-    if (!this.owner.fallback) this.tx.push(ssn, chunk.dsn, data.length, csum, 0);
+    if (this.owner.checksums && chunk.dataFin && !this.owner.fallback) {
+      // The DATA_FIN counts in the mapping's data-level length, so in its checksum too (§3.3.1).
+      const r = this.owner.localKey;
+      csum = dssChecksum(dsnWireHi(r.idsnHi, r.idsnLo, chunk.dsn), dsnWireLo(r.idsnLo, chunk.dsn), ssn, data.length + 1, data);
+    }
+    if (!this.owner.fallback) this.tx.push(ssn, chunk.dsn, data.length + (chunk.dataFin ? 1 : 0), csum, chunk.dataFin ? MAPPING_DATA_FIN : 0);
     if (!chunk.reinjection) this.dataBytesSent += data.length;
     this.tcp.enqueue(data);
   }
@@ -546,6 +567,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     this.closeReason = why;
     this.phase = 'closed';
     this.tcp.abort();
+    this.owner.subflowFailed(this);
   }
 
   /** Subflow data sent but not yet acknowledged at the data level, for reinjection. */

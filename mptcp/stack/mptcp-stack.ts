@@ -53,6 +53,8 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
   private readonly conns = new Set<MptcpConnection>();
   private readonly managers = new Map<MptcpConnection, ClientPathManager>();
   private readonly touched = new Set<MptcpConnection>();
+  /** Connections with subflows that failed outside their own input, to reap. */
+  private readonly reap = new Set<MptcpConnection>();
   private nextSubflowId = 1;
 
   constructor(opts: MptcpStackOptions) {
@@ -131,6 +133,7 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
     const conn = new MptcpConnection({ role, config: this.config, counters: this.counters, localKey, scheduler: this.makeScheduler(), now });
     this.tokens.set(localKey.token, conn);
     this.conns.add(conn);
+    conn.onReapNeeded = () => this.reap.add(conn);
     return conn;
   }
 
@@ -199,8 +202,16 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
 
   pollTransmit(now: number, out: Uint8Array): number {
     this.lastNow = now;
-    const n = this.host.pollTransmit(now, out);
-    return n;
+    if (this.reap.size > 0) this.reapFailed(now);
+    return this.host.pollTransmit(now, out);
+  }
+
+  private reapFailed(now: number): void {
+    for (const c of this.reap) {
+      c.reapSubflows(now);
+      this.touched.add(c);
+    }
+    this.reap.clear();
   }
 
   pollTimeout(): number {
@@ -227,6 +238,7 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
       }
     }
     for (const pm of this.managers.values()) if (pm.pollTimeout() <= now) pm.handleTimeout(now);
+    if (this.reap.size > 0) this.reapFailed(now);
     this.sweep();
   }
 
@@ -242,6 +254,7 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
   }
 
   private afterHost(now: number): void {
+    if (this.reap.size > 0) this.reapFailed(now);
     for (const hc of this.host.takeTouched()) {
       const e = this.bySubflow.get(hc);
       if (!e) continue;

@@ -386,7 +386,7 @@ export class TcpConnection {
           : seq >= this.rcvNxt && seq < this.rcvNxt + wnd + 1 // +1: Linux accepts ACKs at the right edge
         : wnd > 0 && ((seq >= this.rcvNxt && seq < this.rcvNxt + wnd) || (seq + segLen - 1 >= this.rcvNxt && seq + segLen - 1 < this.rcvNxt + wnd));
     if (f & RST) {
-      this.onRst(seq, wnd);
+      this.onRst(seq, wnd, v, buf);
       return;
     }
     if (!acceptable) {
@@ -449,12 +449,13 @@ export class TcpConnection {
     this.consumePeerFin(now);
   }
 
-  private onRst(seq: number, wnd: number): void {
+  private onRst(seq: number, wnd: number, v: SegmentView, buf: Uint8Array): void {
     // RFC 1337 §3: ignore RSTs in TIME_WAIT (both directions are complete; a RST here is
     // either stale or the peer answering a late segment after it closed).
     if (this.state === 'TIME_WAIT') return;
     // RFC 5961 §3.2: reset only on an exact match; in-window -> challenge ACK; else drop.
     if (seq === this.rcvNxt || (this.state === 'SYN_RECEIVED' && seq >= this.rcvNxt && seq < this.rcvNxt + Math.max(wnd, 1))) {
+      this.hooks?.onReset(v, buf); // MPTCP: MP_TCPRST reason, MP_FASTCLOSE (RFC 8684 §3.5, §3.6)
       this.emit({ type: 'reset', reason: 'peer-reset' });
       this.enterClosed();
     } else if (seq > this.rcvNxt && seq < this.rcvNxt + wnd) {

@@ -21,6 +21,8 @@ export interface SubflowHooks {
    * sequence `seq`) is delivered to the engine's receive queue right after this call.
    */
   onSegment(now: number, v: SegmentView, buf: Uint8Array, seq: number): void;
+  /** An acceptable RST arrived (its options may say why, or close the whole connection). */
+  onReset(v: SegmentView, buf: Uint8Array): void;
   /**
    * Writes MPTCP options for a non-SYN segment carrying payload [seq, seq + len) (len 0: a pure
    * ACK, or a RST when `flags` has RST) in at most `room` bytes; returns the new end.

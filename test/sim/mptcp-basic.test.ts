@@ -33,3 +33,37 @@ describe('MPTCP in the simulator', () => {
     console.log(`t=${p.sim.now.toFixed(0)} ms`, p.links.map((l) => [l.forward.counters.deliveredBytes, l.reverse.counters.deliveredBytes]));
   });
 });
+
+describe('MPTCP in the simulator: path failure', () => {
+  it('the initial path goes down mid-transfer and comes back: byte-exact, data moves, a new subflow opens', () => {
+    const p = makePair({ seed: 2, paths: [{ delayMs: 5, rateBitsPerSec: 20e6 }, { delayMs: 10, rateBitsPerSec: 20e6 }] });
+    const up = pattern(20_000_000, 3);
+    const down = pattern(Number(process.env.SIM_DOWN ?? 20_000_000), 4);
+    p.server.stack.listen(80, (c) => p.server.apps.push(new MptcpApp(c, down)));
+    const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });
+    const app = new MptcpApp(conn, up);
+    p.client.apps.push(app);
+    p.sim.at(1000, () => {
+      p.links[0].forward.setConfig({ up: false });
+      p.links[0].reverse.setConfig({ up: false });
+    });
+    p.sim.at(4000, () => {
+      p.links[0].forward.setConfig({ up: true });
+      p.links[0].reverse.setConfig({ up: true });
+    });
+    p.sim.poll();
+    const done = () => app.closed && p.server.apps.length === 1 && p.server.apps[0].closed;
+    p.sim.runWhile(() => !done() && app.error === null, 120_000);
+    const srv = p.server.apps[0];
+    const stats = conn.subflowStats(true);
+    console.log(`t=${p.sim.now.toFixed(0)} ms`, JSON.stringify(stats.map((s) => ({ id: s.id, local: s.local, sent: s.dataBytesSent, recv: s.dataBytesReceived, why: s.closeReason }))), JSON.stringify(p.client.stack.counters));
+    expect(app.error).toBeNull();
+    expect(sha256(app.data())).toBe(sha256(down));
+    expect(sha256(srv.data())).toBe(sha256(up));
+    const onPath0 = stats.filter((s) => s.local === '10.0.1.1');
+    console.log('client', app.closed, app.ended, conn.state, 'server', srv.closed, srv.ended, srv.conn.state, (conn as unknown as { dataFinSeq: number }).dataFinSeq, JSON.stringify(srv.conn.subflowStats(true).map((s) => [s.id, s.tcp.state, s.closeReason])), JSON.stringify(stats.map((s) => [s.id, s.tcp.state])));
+    expect(done()).toBe(true);
+    expect(onPath0.length).toBeGreaterThanOrEqual(2);
+    expect(onPath0.slice(1).some((s) => s.dataBytesSent + s.dataBytesReceived > 0)).toBe(true);
+  });
+});

@@ -38,6 +38,7 @@ interface OurResult extends Hashed {
   fallback: boolean;
   counters: Record<string, number>;
   subflows: { id: number; local: string; remote: string; backup: boolean; localBackup: boolean; sent: number; received: number; closeReason: string; retrans: number }[];
+  samples: { t: number; perLocal: Record<string, number> }[];
 }
 
 function expected(total: number, seed: number): string {
@@ -105,7 +106,7 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
   });
 
   /** Our client (one local address per path) to a kernel server on its first address. */
-  async function ourClient(family: 4 | 6, opts: { size?: number; locals?: { address: string; backup?: boolean }[]; remotes?: string[]; checksums?: boolean; actions?: unknown[]; during?: () => Promise<void> } = {}) {
+  async function ourClient(family: 4 | 6, opts: { size?: number; locals?: { address: string; backup?: boolean }[]; remotes?: string[]; checksums?: boolean; actions?: unknown[]; during?: () => Promise<void>; dualStack?: boolean } = {}) {
     const size = opts.size ?? SIZE;
     const p = port++;
     const up = seedBase++;
@@ -113,7 +114,7 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     const a = (i: number) => (family === 4 ? pair.paths[i].ours4 : pair.paths[i].ours6);
     const k0 = family === 4 ? pair.paths[0].kernel4 : pair.paths[0].kernel6;
     const before = pair.mptcpCounters(pair.kernel);
-    const server = kernel('listen', family === 4 ? '0.0.0.0' : '::', p, size, down);
+    const server = kernel('listen', family === 4 && !opts.dualStack ? '0.0.0.0' : '::', p, size, down);
     await new Promise((r) => setTimeout(r, 300));
     const client = ours({ mode: 'connect', locals: opts.locals ?? [{ address: a(0) }, { address: a(1) }], remotes: opts.remotes ?? [k0], port: p, send: size, seed: up, checksums: opts.checksums, actions: opts.actions });
     if (opts.during) await opts.during();
@@ -175,5 +176,155 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     expect(Object.keys(use.byRemote)).toHaveLength(2);
     for (const v of Object.values(use.byRemote)) expect(v).toBeGreaterThan(use.min);
     console.log('kernel client v4:', JSON.stringify({ kernel: r.kernel, paths: use.byRemote }));
+  }, 300_000);
+  it(`IPv6: our client -> kernel server and kernel client -> our listener, ${SIZE / MiB} MiB each way`, async () => {
+    const a = await ourClient(6);
+    expect(a.kernel.MPJoinAckRx ?? 0).toBeGreaterThanOrEqual(1);
+    for (const v of Object.values(everyPathCarries(a.ours, 0).byLocal)) expect(v).toBeGreaterThan(SIZE / 20);
+    const b = await kernelClient(6);
+    expect(b.kernel.MPJoinSynAckRx ?? 0).toBeGreaterThanOrEqual(1);
+    for (const v of Object.values(everyPathCarries(b.ours, 0).byRemote)) expect(v).toBeGreaterThan(SIZE / 20);
+    console.log('ipv6:', JSON.stringify({ ourClient: a.kernel, kernelClient: b.kernel }));
+  }, 300_000);
+
+  it('mixed IPv4 and IPv6 paths in one connection', async () => {
+    const r = await ourClient(4, { locals: [{ address: pair.paths[0].ours4 }, { address: pair.paths[1].ours6 }], remotes: [pair.paths[0].kernel4, pair.paths[0].kernel6], dualStack: true });
+    const use = everyPathCarries(r.ours, 0).byLocal;
+    expect(Object.keys(use).sort()).toEqual([pair.paths[0].ours4, pair.paths[1].ours6].sort());
+    for (const v of Object.values(use)) expect(v).toBeGreaterThan(SIZE / 20);
+    expect(r.kernel.MPJoinAckRx ?? 0).toBeGreaterThanOrEqual(1);
+  }, 300_000);
+
+  it('the initial path goes down mid-transfer: completes; when it returns, it carries data again', async () => {
+    let upAt = 0;
+    let downAt = 0;
+    const r = await ourClient(4, {
+      size: 2 * SIZE,
+      during: async () => {
+        await new Promise((res) => setTimeout(res, 1500));
+        downAt = Date.now();
+        pair.setLink(0, false);
+        await new Promise((res) => setTimeout(res, 2000));
+        pair.setLink(0, true);
+        upAt = Date.now();
+      },
+    });
+    const a0 = pair.paths[0].ours4;
+    const at = (t: number) => r.ours.samples.filter((s) => s.t <= t).at(-1)?.perLocal[a0] ?? 0;
+    const whileDown = at(upAt) - at(downAt + 500);
+    const afterUp = (r.ours.samples.at(-1)?.perLocal[a0] ?? 0) - at(upAt + 200);
+    console.log('failover:', JSON.stringify({ whileDown, afterUp, subflows: r.ours.subflows, counters: r.ours.counters, lastSample: r.ours.samples.at(-1), kernel: r.kernel }));
+    expect(whileDown, 'bytes on path 0 while it was down').toBe(0);
+    expect(afterUp, 'bytes on path 0 after it came back').toBeGreaterThan(SIZE / 50);
+  }, 300_000);
+
+  it('ADD_ADDR from the kernel (signal endpoint) is used by our client; REMOVE_ADDR from the kernel closes it', async () => {
+    kip('mptcp', 'endpoint', 'add', pair.paths[1].kernel4, 'id', '7', 'signal');
+    const r = await ourClient(4, {
+      locals: [{ address: pair.paths[0].ours4 }],
+      during: async () => {
+        await new Promise((res) => setTimeout(res, 1500));
+        kip('mptcp', 'endpoint', 'del', 'id', '7');
+      },
+    });
+    const toSignalled = r.ours.subflows.filter((s) => s.remote === pair.paths[1].kernel4);
+    console.log('add_addr from kernel:', JSON.stringify({ kernel: r.kernel, counters: r.ours.counters, subflows: r.ours.subflows }));
+    expect(r.ours.counters.addAddrReceived).toBeGreaterThanOrEqual(1);
+    expect(r.kernel.EchoAdd ?? 0, 'kernel received our echo').toBeGreaterThanOrEqual(1);
+    expect(toSignalled.length).toBeGreaterThanOrEqual(1);
+    expect(toSignalled[0].sent + toSignalled[0].received).toBeGreaterThan(0);
+    expect(r.ours.counters.removeAddrReceived).toBeGreaterThanOrEqual(1);
+    expect(toSignalled[0].closeReason).toMatch(/removed/);
+  }, 300_000);
+
+  it('our ADD_ADDR is accepted by the kernel client, which joins the announced address', async () => {
+    const r = await kernelClient(4, { endpoints: [], announce: true, ourLocals: [pair.paths[0].ours4, pair.paths[1].ours4] });
+    console.log('our add_addr:', JSON.stringify({ kernel: r.kernel, counters: r.ours.counters, subflows: r.ours.subflows }));
+    expect(r.kernel.AddAddr ?? 0, 'kernel MPTcpExtAddAddr').toBeGreaterThanOrEqual(1);
+    expect(r.ours.counters.addAddrSent).toBeGreaterThanOrEqual(1);
+    const onAnnounced = r.ours.subflows.filter((s) => s.local === pair.paths[1].ours4);
+    expect(onAnnounced.length).toBeGreaterThanOrEqual(1);
+    expect(onAnnounced[0].sent + onAnnounced[0].received).toBeGreaterThan(SIZE / 20);
+  }, 300_000);
+
+  it('REMOVE_ADDR from us: the kernel closes the removed path, the transfer completes', async () => {
+    const r = await ourClient(4, { actions: [{ afterMs: 1200, type: 'removeLocal', address: pair.paths[1].ours4 }] });
+    console.log('our remove_addr:', JSON.stringify({ kernel: r.kernel, subflows: r.ours.subflows }));
+    expect(r.kernel.RmAddr ?? 0, 'kernel MPTcpExtRmAddr').toBeGreaterThanOrEqual(1);
+    expect(r.kernel.MPRstRx ?? 0, 'kernel saw our MP_TCPRST').toBeGreaterThanOrEqual(1);
+  }, 300_000);
+
+  it('backup: the kernel sends nothing on our backup path (MP_JOIN B), and we send nothing on its', async () => {
+    const a = await ourClient(4, { locals: [{ address: pair.paths[0].ours4 }, { address: pair.paths[1].ours4, backup: true }] });
+    const backup = a.ours.subflows.filter((s) => s.local === pair.paths[1].ours4);
+    console.log('backup (ours):', JSON.stringify(a.ours.subflows));
+    expect(backup.length).toBeGreaterThanOrEqual(1);
+    expect(backup.every((s) => s.localBackup)).toBe(true);
+    expect(backup.reduce((n, s) => n + s.received, 0), 'bytes the kernel sent on our backup path').toBe(0);
+    const b = await kernelClient(4, { endpoints: [[pair.paths[1].kernel4, 'dev', pair.paths[1].devKernel, 'subflow', 'backup']] });
+    const kb = b.ours.subflows.filter((s) => s.remote === pair.paths[1].kernel4);
+    console.log('backup (kernel):', JSON.stringify(b.ours.subflows));
+    expect(kb.length).toBeGreaterThanOrEqual(1);
+    expect(kb.every((s) => s.backup)).toBe(true);
+    expect(kb.reduce((n, s) => n + s.sent, 0), 'bytes we sent on the kernel\'s backup path').toBe(0);
+  }, 300_000);
+
+  it('MP_PRIO: our priority change reaches the kernel', async () => {
+    const r = await ourClient(4, { size: 32 * MiB, actions: [{ afterMs: 300, type: 'setBackup', address: pair.paths[1].ours4, backup: true }] });
+    expect(r.kernel.MPPrioRx ?? 0).toBeGreaterThanOrEqual(1);
+  }, 300_000);
+
+  it('fallback: MPTCP options stripped from the SYN -> plain TCP transfer, both roles', async () => {
+    pair.setOptionStrip(0, true);
+    try {
+      const a = await ourClient(4, { size: 32 * MiB, locals: [{ address: pair.paths[0].ours4 }] });
+      expect(a.ours.fallback).toBe(true);
+      const b = await kernelClient(4, { size: 32 * MiB, endpoints: [] });
+      expect(b.ours.fallback).toBe(true);
+    } finally {
+      pair.setOptionStrip(0, false);
+    }
+  }, 300_000);
+
+  it('DSS checksums: asked by the kernel server, asked by us, and by the kernel client', async () => {
+    pair.exec(pair.kernel, 'sysctl', ['-qw', 'net.mptcp.checksum_enabled=1']);
+    const a = await ourClient(4, { size: 32 * MiB });
+    const b = await kernelClient(4, { size: 32 * MiB });
+    pair.exec(pair.kernel, 'sysctl', ['-qw', 'net.mptcp.checksum_enabled=0']);
+    const c = await ourClient(4, { size: 32 * MiB, checksums: true });
+    for (const r of [a, b, c]) expect(r.ours.counters.dataChecksumErrors ?? 0).toBe(0);
+    console.log('checksums:', JSON.stringify([a.kernel, b.kernel, c.kernel]));
+  }, 300_000);
+
+  it('the initial path black-holed at connect time: the connection is established over the other', async () => {
+    pair.setBlackhole(0, true);
+    const t0 = Date.now();
+    try {
+      const r = await ourClient(4, { size: 8 * MiB });
+      const first = r.ours.subflows.find((s) => s.sent + s.received > 0);
+      expect(first?.local).toBe(pair.paths[1].ours4);
+    } finally {
+      pair.setBlackhole(0, false);
+    }
+    console.log(`black-holed initial path: done in ${Date.now() - t0} ms`);
+  }, 300_000);
+
+  it('MP_FASTCLOSE from us ends the kernel\'s connection; from the kernel, ours', async () => {
+    const p = port++;
+    const before = pair.mptcpCounters(pair.kernel);
+    const server = nsShell(pair.kernel, `node ${PEERS}/gen.mjs ${SIZE} 1 | python3 ${PEERS}/mptcp-cat.py listen 0.0.0.0 ${p} > /dev/null; echo exit=$?`, 60_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const o = await ours({ mode: 'connect', locals: [{ address: pair.paths[0].ours4 }, { address: pair.paths[1].ours4 }], remotes: [pair.paths[0].kernel4], port: p, send: SIZE, seed: 2, abortAfterBytes: 4 * MiB });
+    expect(o.error).toBe('aborted by us');
+    expect(await server).toMatch(/exit=1/);
+    expect(kernelDelta(before).MPFastcloseRx ?? 0).toBeGreaterThanOrEqual(1);
+    const p2 = port++;
+    const listener = ours({ mode: 'listen', locals: [{ address: pair.paths[0].ours4 }], port: p2, send: SIZE, seed: 3 });
+    await new Promise((r) => setTimeout(r, 500));
+    const k = await nsShell(pair.kernel, `node ${PEERS}/gen.mjs ${SIZE} 4 | python3 ${PEERS}/mptcp-cat.py connect ${pair.paths[0].ours4} ${p2} --abort-after ${4 * MiB} > /dev/null; echo exit=$?`, 60_000);
+    expect(k).toMatch(/exit=3/);
+    const r = await listener;
+    expect(r.error).toMatch(/ECONNRESET/);
+    expect(r.counters.fastclosesReceived).toBeGreaterThanOrEqual(1);
   }, 300_000);
 });

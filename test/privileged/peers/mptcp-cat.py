@@ -3,8 +3,9 @@
 # a peer (socket(AF_INET[6], SOCK_STREAM, IPPROTO_MPTCP)): copies stdin to the connection and
 # the connection to stdout, half-closes at stdin EOF (the kernel sends DATA_FIN), exits 0 when
 # both directions are done, 1 on a connection error. --tcp uses plain TCP (fallback tests).
-# Prints "listening" on stderr once the listener is up.
-import os, socket, sys, threading
+# --abort-after N: once N bytes arrived, close with SO_LINGER 0 (the kernel sends MP_FASTCLOSE)
+# and exit 3. Prints "listening" on stderr once the listener is up.
+import os, socket, struct, sys, threading
 
 IPPROTO_MPTCP = 262
 
@@ -47,12 +48,20 @@ def main():
     t = threading.Thread(target=upload)
     t.start()
     out = sys.stdout.buffer
+    abort_after = int(sys.argv[sys.argv.index('--abort-after') + 1]) if '--abort-after' in sys.argv else -1
+    got = 0
     try:
         while True:
             d = sock.recv(1 << 16)
             if not d:
                 break
             out.write(d)
+            got += len(d)
+            if 0 <= abort_after <= got:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                sock.close()
+                out.flush()
+                os._exit(3)
         out.flush()
     except OSError as e:
         err.append(e)

@@ -47,6 +47,16 @@ const sock = await new Promise((resolve) => {
   } else resolve(connectMptcp(runtime, { hosts: o.remotes, port: o.port, localAddresses: o.locals }));
 });
 
+// Samples: wall-clock time and bytes per local address, for tests that look at a timeline.
+const samples = [];
+const sampler = setInterval(() => {
+  const perLocal = {};
+  for (const s of sock.subflows(true)) perLocal[s.local] = (perLocal[s.local] ?? 0) + s.dataBytesSent + s.dataBytesReceived;
+  samples.push({ t: Date.now(), perLocal });
+}, 100);
+const debug = process.env.MPTCP_DEBUG
+  ? setInterval(() => process.stderr.write(`debug ${Math.round(performance.now())} ${JSON.stringify({ pm: stack.pathManager(sock.connection)?.describe(), timeout: Math.round(stack.pollTimeout() - performance.now()), subflows: sock.subflows(true).map((s) => [s.id, s.local, s.phase, s.tcp.state, s.closeReason]) })}\n`), 250)
+  : null;
 const result = await new Promise((resolve) => {
   const h = createHash('sha256');
   let n = 0;
@@ -96,7 +106,9 @@ while (Date.now() < until && !(sock.connection.isClosed && sock.connection.subfl
 await new Promise((r) => setTimeout(r, 200));
 const counters = Object.fromEntries(Object.entries(stack.counters).filter(([, v]) => v !== 0));
 const subflows = sock.subflows(true).map((s) => ({ id: s.id, local: s.local, remote: s.remote, backup: s.backup, localBackup: s.localBackup, sent: s.dataBytesSent, received: s.dataBytesReceived, closeReason: s.closeReason, retrans: s.tcp.retransmittedSegments, srtt: s.tcp.srttMs }));
-process.stdout.write(JSON.stringify({ ...result, fallback: sock.fallback, counters, subflows }) + '\n');
+process.stdout.write(JSON.stringify({ ...result, fallback: sock.fallback, counters, subflows, samples }) + '\n');
 clearInterval(keepAlive);
+clearInterval(sampler);
+if (debug) clearInterval(debug);
 driver.dispose();
 process.exit(0);
