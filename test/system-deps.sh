@@ -13,6 +13,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 packages=(tshark python3 make g++ iproute2 nftables ethtool tcpdump iptables)
+# curl: the real SOCKS5/HTTP client of the proxy tests; microsocks: the single-path SOCKS5
+# proxy the proxy benchmark compares against (test/bench/proxy-bench.ts).
+packages+=(curl microsocks)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
