@@ -28,7 +28,7 @@ const WEB = join(ROOT, 'test/e2e/peers/web-server.mjs');
 const SECRET = 'e2e secret, long enough';
 const MiB = 1024 * 1024;
 const PORT = 8443;
-const web = (path: string, host = ADDR.web4) => `http://${host.includes(':') ? `[${host}]` : host}:8080${path}`;
+const web = (path: string, host: string = ADDR.web4) => `http://${host.includes(':') ? `[${host}]` : host}:8080${path}`;
 
 interface Curl {
   code: number;
