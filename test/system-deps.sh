@@ -13,6 +13,10 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 packages=(tshark python3 make g++ iproute2 nftables ethtool tcpdump iptables)
+# The lab and scenario benchmarks (test/lab, test/bench/scenarios): iputils-ping (RTT checks),
+# mptcpd (mptcpize: kernel MPTCP for unmodified programs), shadowsocks-libev (the OpenMPTCProuter
+# contender), microsocks (the single-path SOCKS5 contender).
+packages+=(iputils-ping mptcpd shadowsocks-libev microsocks)
 # curl: the real SOCKS5/HTTP client of the proxy tests; microsocks: the single-path SOCKS5
 # proxy the proxy benchmark compares against (test/bench/proxy-bench.ts).
 packages+=(curl microsocks)
