@@ -357,12 +357,20 @@ export class MptcpConnection implements SubflowOwner {
     this.fallback = true;
     this.fallbackOffset = 0;
     this.counters.fallbacks++;
+    this.reinject.length = 0;
+    // What the subflow holds it keeps retransmitting; the connection's buffer lets go of it.
+    if (this.dataFinSeq >= 0) this.flushFallback(s);
+    else this.releaseToSubflow();
     this.emit({ type: 'fallback', reason: why });
     if (this.role === 'server' && this.state === 'connecting') {
       this.state = 'established';
       this.emit({ type: 'connected' });
     }
     for (const o of [...this.subflows]) if (o !== s) o.fail(now, 'fallback to TCP', TcpRstReason.MIDDLEBOX_INTERFERENCE);
+  }
+
+  canFallBack(s: Subflow): boolean {
+    return this.subflows.every((o) => o === s || (o.dataBytesSent === 0 && o.dataBytesReceived === 0)) && this.pastSubflows.every((o) => o.dataBytesSent === 0 && o.dataBytesReceived === 0) && this.reinject.length === 0;
   }
 
   onInfiniteMapping(now: number, s: Subflow, offset: number): void {
@@ -421,8 +429,8 @@ export class MptcpConnection implements SubflowOwner {
   }
 
   /** After fallback the subflow's own FIN is the DATA_FIN: queue what is left, then FIN. */
-  private flushFallback(): void {
-    const s = this.subflows[0];
+  private flushFallback(only?: Subflow): void {
+    const s = only ?? this.subflows[0];
     if (!s) return;
     const left = this.sndUna + this.sendBuf.length - this.sndNxt;
     if (left > 0) {

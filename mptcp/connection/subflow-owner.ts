@@ -46,6 +46,8 @@ export interface SubflowOwner {
   /** The subflow reset itself (protocol error, dead path...): forget it soon (reapSubflows). */
   subflowFailed(s: Subflow): void;
   onFallback(now: number, s: Subflow, why: string): void;
+  /** Whether falling back to TCP on `s` loses nothing: it is the only subflow that carried data. */
+  canFallBack(s: Subflow): boolean;
   onSubflowActive(now: number, s: Subflow): void;
   onDataAck(now: number, ack: number, window: number): void;
   onDataFin(now: number, dsn: number): void;

@@ -222,21 +222,28 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
 
   // ---- SubflowHooks: input ------------------------------------------------------------------
 
-  onSegment(now: number, v: SegmentView, buf: Uint8Array, seq: number): void {
+  onSegment(now: number, v: SegmentView, buf: Uint8Array, seq: number): boolean {
     const o = this.owner;
     const opts = v.controlCount > 0 ? this.controlOptions(v, buf) : NO_OPTIONS;
     if (this.phase === 'handshake') {
       if (this.role === 'mpc-responder' && !o.fallback) {
         const mpc = opts.find((x) => x.subtype === 'MP_CAPABLE');
         if (!mpc || mpc.senderKey === undefined || mpc.receiverKey === undefined) {
-          // The third ACK lost its MP_CAPABLE: a middlebox strips options (§3.1): plain TCP.
+          if (v.hasDss) {
+            // The peer speaks MPTCP but its third ACK and first data (which carry its key) were
+            // lost: its data cannot be mapped without the key. Drop it; the first data segment
+            // comes again with MP_CAPABLE (§3.1).
+            if (v.dss.flags & DSS_FLAG_ACK) this.onDss(now, v, seq);
+            return false;
+          }
+          // No MPTCP option at all: a middlebox strips them (§3.1): plain TCP.
           o.onFallback(now, this, 'no MP_CAPABLE on the third ACK');
           this.phase = 'active';
-          return;
+          return true;
         }
         if (mpc.receiverKey !== o.localKey.key || mpc.version !== 1) {
           this.fail(now, 'MP_CAPABLE third ACK with the wrong key', TcpRstReason.MPTCP_ERROR);
-          return;
+          return true;
         }
         o.onPeerKey(now, mpc.senderKey, mpc.flags);
         this.phase = 'active';
@@ -245,13 +252,13 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
         const remote = o.remoteKey;
         if (!join || join.subtype !== 'MP_JOIN' || join.stage !== 'ack' || !remote) {
           this.fail(now, 'no MP_JOIN on the third ACK', TcpRstReason.MPTCP_ERROR);
-          return;
+          return true;
         }
         const expected = joinAckHmac(remote.key, o.localKey.key, this.remoteNonce, this.localNonce);
         if (!sameBytes(expected, join.hmac)) {
           o.counters.joinAckHmacFailures++;
           this.fail(now, 'MP_JOIN third-ACK HMAC mismatch', TcpRstReason.MPTCP_ERROR);
-          return;
+          return true;
         }
         this.phase = 'active';
         this.tcp.requestAck(); // the fourth ACK (§3.2)
@@ -272,8 +279,9 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
       if (mpc && mpc.dataLength !== undefined && mpc.receiverKey === o.localKey.key) this.rx.insert(1, 1, mpc.dataLength, 0, mpc.checksum ?? 0);
     }
     for (const opt of opts) this.onControlOption(now, opt);
-    if (this.phase === 'closed' || o.fallback) return;
+    if (this.phase === 'closed' || o.fallback) return true;
     if (v.hasDss) this.onDss(now, v, seq);
+    return true;
   }
 
   private onDss(now: number, v: SegmentView, seq: number): void {
@@ -383,6 +391,12 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
           continue;
         }
         const i = this.rx.find(seq);
+        if (i < 0 && this.role === 'mpc-initiator' && this.mpcUnconfirmed && o.canFallBack(this)) {
+          // The peer sends data without a DSS before ever showing it has our key: it fell back
+          // to TCP (our third ACK's MP_CAPABLE never reached it, §3.1). So do we (as Linux).
+          o.onFallback(now, this, 'peer fell back to TCP');
+          continue;
+        }
         if (i < 0) {
           // Subflow bytes without a mapping: the peer broke the protocol (§3.3.1).
           o.counters.dataOutsideMapping++;

@@ -429,8 +429,13 @@ export class TcpConnection {
     }
     if (!this.onAck(now, v, seq)) return;
     if (this.hooks) {
-      this.hooks.onSegment(now, v, buf, seq);
+      const accept = this.hooks.onSegment(now, v, buf, seq);
       if (this.state === 'CLOSED') return;
+      if (!accept && len > 0) {
+        // The subflow layer cannot map this payload yet: not acknowledged, the peer resends it.
+        len = 0;
+        f &= ~FIN;
+      }
     }
     // Trim what we already have from the front (§3.10.7.4, "segment text").
     if (seq < this.rcvNxt && len > 0) {

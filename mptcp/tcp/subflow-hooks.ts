@@ -18,9 +18,10 @@ export interface SubflowHooks {
   onSynAck(now: number, v: SegmentView, buf: Uint8Array): void;
   /**
    * An acceptable non-SYN segment arrived and its ACK was processed; its payload (relative
-   * sequence `seq`) is delivered to the engine's receive queue right after this call.
+   * sequence `seq`) is delivered to the engine's receive queue right after this call, unless
+   * this returns false (the payload is then dropped unacknowledged, as if lost).
    */
-  onSegment(now: number, v: SegmentView, buf: Uint8Array, seq: number): void;
+  onSegment(now: number, v: SegmentView, buf: Uint8Array, seq: number): boolean;
   /** An acceptable RST arrived (its options may say why, or close the whole connection). */
   onReset(v: SegmentView, buf: Uint8Array): void;
   /**
