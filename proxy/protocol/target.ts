@@ -18,6 +18,8 @@ export function isValidDomainName(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false;
   const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
   if (trimmed.length === 0) return false;
+  // All digits and dots reads as a (malformed) IPv4 literal, not a name (RFC 1123 §2.1).
+  if (/^[0-9.]+$/.test(trimmed)) return false;
   return trimmed.split('.').every((l) => l.length >= 1 && l.length <= 63 && /^[A-Za-z0-9_-]+$/.test(l));
 }
 
