@@ -47,9 +47,15 @@ export class LabPath {
   constructor(
     private readonly lab: Lab,
     readonly plan: PathPlan,
-    readonly emulator: EmulatorProcess,
+    private readonly emu: EmulatorProcess | undefined,
   ) {
     this.current = plan.config;
+  }
+
+  /** The path's emulator process; throws for a path built with `emulate: false`. */
+  get emulator(): EmulatorProcess {
+    if (this.emu === undefined) throw new Error(`lab: path "${this.name}" is a plain bridge (emulate: false): it has no emulator`);
+    return this.emu;
   }
 
   get name(): string {
@@ -76,6 +82,7 @@ export class LabPath {
 
   /** Back to the topology's configuration for this path, with any running script stopped. */
   async reset(): Promise<void> {
+    if (this.emu === undefined) return;
     await this.emulator.request({ cmd: 'script', steps: [], repeatMs: 0 });
     await this.emulator.request({ cmd: 'set', config: this.plan.config });
     this.current = this.plan.config;
@@ -87,11 +94,21 @@ export class LabPath {
 
   /** Starts (or with 0 stops) throughput samples every intervalMs; they collect in `samples`. */
   async sample(intervalMs: number): Promise<void> {
-    await this.emulator.request({ cmd: 'sample', intervalMs });
+    if (this.emu !== undefined) await this.emu.request({ cmd: 'sample', intervalMs });
   }
 
+  /** Throughput samples so far ([] for a plain bridge). */
   get samples(): Sample[] {
-    return this.emulator.samples;
+    return this.emu?.samples ?? [];
+  }
+
+  /** For Lab.down. */
+  stopEmulator(): Promise<void> {
+    return this.emu?.stop() ?? Promise.resolve();
+  }
+
+  killEmulator(): void {
+    this.emu?.kill();
   }
 
   /** Installs or removes the MPTCP-stripping middlebox on this path. */
@@ -125,7 +142,9 @@ export class Lab {
       const entry = await emulatorEntry();
       const emulators = await Promise.all(
         plan.paths.map((p) =>
-          EmulatorProcess.start(lab.namespaces.emulator, entry, { name: p.name, clientIf: p.emuClientIf, aggregatorIf: p.emuAggregatorIf, config: p.config, seed: plan.seed + p.index, poolSlots: POOL_SLOTS }),
+          !p.emulate
+            ? Promise.resolve(undefined)
+            : EmulatorProcess.start(lab.namespaces.emulator, entry, { name: p.name, clientIf: p.emuClientIf, aggregatorIf: p.emuAggregatorIf, config: p.config, seed: plan.seed + p.index, poolSlots: POOL_SLOTS }),
         ),
       );
       plan.paths.forEach((p, i) => lab.pathList.push(new LabPath(lab, p, emulators[i])));
@@ -168,7 +187,7 @@ export class Lab {
   /** Stops the emulators and everything started in the lab, and deletes its namespaces. */
   async down(): Promise<void> {
     if (this.closed) return;
-    await Promise.all(this.pathList.map((p) => p.emulator.stop()));
+    await Promise.all(this.pathList.map((p) => p.stopEmulator()));
     this.downSync();
   }
 
@@ -176,7 +195,7 @@ export class Lab {
   downSync(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pathList) p.emulator.kill();
+    for (const p of this.pathList) p.killEmulator();
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const h of HOSTS) destroyNamespace(this.namespaces[h]);
     releasePrefix(this.prefix);
@@ -231,6 +250,10 @@ export class Lab {
       client.push(`addr add ${p.client.v4}/24 dev ${p.hostIf}`, `link set ${p.hostIf} up`);
       client.push(`route add default via ${p.aggregator.v4} dev ${p.hostIf} table ${p.table}`, `rule add from ${p.client.v4} table ${p.table}`);
       agg.push(`addr add ${p.aggregator.v4}/24 dev ${p.hostIf}`, `link set ${p.hostIf} up`);
+      if (!p.emulate) {
+        const br = `br${p.index}`;
+        emu.push(`link add ${br} type bridge`, `link set ${p.emuClientIf} master ${br}`, `link set ${p.emuAggregatorIf} master ${br}`, `link set ${br} up`);
+      }
       emu.push(`link set ${p.emuClientIf} up`, `link set ${p.emuAggregatorIf} up`);
       if (v6) {
         client.push(`addr add ${p.client.v6}/64 dev ${p.hostIf} nodad`);

@@ -34,6 +34,11 @@ export interface ScriptSpec {
 
 export interface PathTopologySpec extends PathSpec {
   name: string;
+  /**
+   * Default true. false: a plain kernel bridge instead of the userspace emulator (no shaping,
+   * no changes, no samples), for capacity runs the emulator's CPU would otherwise cap.
+   */
+  emulate?: boolean;
   middlebox?: Middlebox;
   script?: ScriptSpec;
 }
@@ -66,6 +71,7 @@ export interface PathPlan {
   /** The client's policy routing table for this path's source address. */
   table: number;
   config: PathConfig;
+  emulate: boolean;
   middlebox: Middlebox;
   script: { steps: { atMs: number; config: PathConfig }[]; repeatMs: number } | undefined;
 }
@@ -106,7 +112,8 @@ export function planTopology(spec: TopologySpec): TopologyPlan {
     if (typeof p.name !== 'string' || !/^[A-Za-z][\w-]*$/.test(p.name)) throw new LabConfigError(`topology.paths[${index}].name: a name (letters, digits, - and _) is needed`);
     if (names.has(p.name)) throw new LabConfigError(`topology.paths: "${p.name}" twice`);
     names.add(p.name);
-    const { name, middlebox, script, ...link } = p;
+    const { name, middlebox, script, emulate, ...link } = p;
+    if (emulate === false && (Object.keys(link).length > 0 || script !== undefined)) throw new LabConfigError(`${name}: a path with emulate: false takes no link settings or script`);
     if (middlebox !== undefined && middlebox !== 'none' && middlebox !== 'strip-mptcp') throw new LabConfigError(`${name}.middlebox: none or strip-mptcp`);
     const config = applyPathSpec(name, defaultPath(), link);
     const n = index + 1;
@@ -120,6 +127,7 @@ export function planTopology(spec: TopologySpec): TopologyPlan {
       aggregator: { v4: `10.100.${n}.2`, v6: `fd00:100:${n}::2` },
       table: 100 + index,
       config,
+      emulate: emulate ?? true,
       middlebox: middlebox ?? 'none',
       script: script === undefined ? undefined : planScript(name, config, script),
     };

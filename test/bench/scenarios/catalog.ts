@@ -126,7 +126,7 @@ function failover(name: string, how: 'down' | 'blackhole'): Scenario {
   return {
     name,
     group: 'failover',
-    description: `primary path (20 Mbit/s 10 ms) ${how === 'down' ? 'link down (carrier lost)' : 'silently black-holed'} 3 s into a download; second path 20 Mbit/s 30 ms`,
+    description: `primary path (20 Mbit/s 10 ms) ${how === 'down' ? 'link down (carrier lost)' : 'silently black-holed'} 3 s (quick: 1 s) into a 32 MiB download (quick: 8); second path 20 Mbit/s 30 ms`,
     topology: {
       name,
       paths: [
@@ -137,7 +137,7 @@ function failover(name: string, how: 'down' | 'blackhole'): Scenario {
     plot: true,
     async run(lab, contender, opts) {
       const bytes = opts.quick ? 8 * MiB : 32 * MiB;
-      await lab.path('primary').script({ steps: [{ at: '3s', state: how }] });
+      await lab.path('primary').script({ steps: [{ at: opts.quick ? '1s' : '3s', state: how }] });
       const rep = await contender.download(lab, { bytes, timeoutMs: opts.quick ? 20_000 : 40_000, progressMs: 50 });
       const t = single(rep.results?.[0]);
       const done = t.error === null;
@@ -184,12 +184,13 @@ const latency: Scenario = {
   },
 };
 
-const unshaped: TopologySpec = { name: 'capacity', paths: [{ name: 'a' }, { name: 'b' }] };
+/** Kernel bridges instead of emulators: the userspace emulator would cap these runs. */
+const unshaped: TopologySpec = { name: 'capacity', paths: [{ name: 'a', emulate: false }, { name: 'b', emulate: false }] };
 
 const capacitySingle: Scenario = {
   name: 'capacity-single',
   group: 'capacity',
-  description: 'one download over two unshaped paths (CPU-bound)',
+  description: 'one download over two unshaped paths (kernel bridges, no emulator): CPU-bound',
   topology: unshaped,
   plot: false,
   async run(lab, contender, opts) {
@@ -221,7 +222,7 @@ function readStatus(pid: number): string {
 const capacityMany: Scenario = {
   name: 'capacity-concurrent',
   group: 'capacity',
-  description: 'many concurrent 16 KB downloads over two unshaped paths, all at once',
+  description: 'many concurrent 16 KB downloads over two unshaped paths (kernel bridges), all at once',
   topology: unshaped,
   plot: false,
   async run(lab, contender, opts) {

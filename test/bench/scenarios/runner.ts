@@ -17,7 +17,7 @@ import { machine, throughputSeries, writePlot, writeResults, type BenchResults, 
 
 export interface RunnerOptions extends RunOptions {
   outDir: string;
-  /** Only scenarios / contenders whose name contains one of these (all when empty). */
+  /** Only these scenarios (by name or group) and contenders (by name); all when empty. */
   scenarios: string[];
   contenders: string[];
   log: (line: string) => void;
@@ -25,8 +25,8 @@ export interface RunnerOptions extends RunOptions {
 
 const SAMPLE_MS = 100;
 
-function pick<T extends { name: string }>(all: readonly T[], filters: string[]): T[] {
-  return filters.length === 0 ? [...all] : all.filter((x) => filters.some((f) => x.name.includes(f)));
+function pick<T extends { name: string; group?: string }>(all: readonly T[], filters: string[]): T[] {
+  return filters.length === 0 ? [...all] : all.filter((x) => filters.some((f) => x.name === f || x.group === f));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
