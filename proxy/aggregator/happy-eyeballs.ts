@@ -37,12 +37,14 @@ interface Candidate {
   family: 4 | 6;
 }
 
-/** RFC 8305 §4: alternate families, IPv6 first, keeping each family's order. */
-export function interleave(v6: readonly string[], v4: readonly string[]): Candidate[] {
+/** RFC 8305 §4: alternate families (IPv6 first unless told), keeping each family's order. */
+export function interleave(v6: readonly string[], v4: readonly string[], first: 4 | 6 = 6): Candidate[] {
   const out: Candidate[] = [];
-  for (let i = 0; i < Math.max(v6.length, v4.length); i++) {
-    if (i < v6.length) out.push({ address: v6[i], family: 6 });
-    if (i < v4.length) out.push({ address: v4[i], family: 4 });
+  const [a, b] = first === 6 ? [v6, v4] : [v4, v6];
+  const [fa, fb]: [4 | 6, 4 | 6] = first === 6 ? [6, 4] : [4, 6];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i < a.length) out.push({ address: a[i], family: fa });
+    if (i < b.length) out.push({ address: b[i], family: fb });
   }
   return out;
 }
@@ -61,6 +63,7 @@ export function happyEyeballs<T>(host: string, port: number, deps: HappyEyeballs
     let waitingForV6 = true;
     let refusedReason: string | undefined;
     let lastError: { status: StatusCode; reason: string } | undefined;
+    let lastFamily: 4 | 6 | undefined; // of the latest attempt: the next one alternates
     let nextAttemptAt = 0; // timer pending for the next attempt
     let nextTimer: NodeJS.Timeout | undefined;
 
@@ -96,7 +99,7 @@ export function happyEyeballs<T>(host: string, port: number, deps: HappyEyeballs
       const v6 = untried.filter((c) => c.family === 6).map((c) => c.address);
       const v4 = untried.filter((c) => c.family === 4).map((c) => c.address);
       (family === 6 ? v6 : v4).push(...fresh);
-      untried.splice(0, untried.length, ...interleave(v6, v4));
+      untried.splice(0, untried.length, ...interleave(v6, v4, lastFamily === 6 ? 4 : 6));
     };
     const startNext = () => {
       if (settled) return;
@@ -107,6 +110,7 @@ export function happyEyeballs<T>(host: string, port: number, deps: HappyEyeballs
       if (waitingForV6 && answers < 2 && !untried.some((c) => c.family === 6)) return; // resolution delay
       const c = untried.shift();
       if (c === undefined) return maybeFail();
+      lastFamily = c.family;
       const attempt = deps.connect(c.address, port, c.family);
       running.add(attempt);
       attempt.done.then(
