@@ -376,7 +376,7 @@ export class MptcpConnection implements SubflowOwner {
   onInfiniteMapping(now: number, s: Subflow, offset: number): void {
     if (this.fallback) return;
     this.counters.infiniteMappings++;
-    this.onFallback(now, s, 'infinite mapping from the peer');
+    this.onFallback(now, s, 'infinite mapping (the peer fell back, or options are stripped)');
     this.fallbackOffset = offset;
   }
 

@@ -9,7 +9,8 @@ const TWO32 = 4294967296;
 
 /** Low 32 bits of IDSN + rel. */
 export function dsnWireLo(idsnLo: number, rel: number): number {
-  return (idsnLo + rel) >>> 0;
+  // rel % 2^32 first: idsnLo + rel could exceed 2^53 and round.
+  return (idsnLo + (rel % TWO32)) >>> 0;
 }
 
 /** High 32 bits of IDSN + rel (rel >= 0, below 2^53). */

@@ -94,6 +94,8 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   private readSeq = 1;
   /** MP_CAPABLE initiator: the peer has not yet shown it has our key (no DSS seen). */
   private mpcUnconfirmed = false;
+  /** A DSS arrived on this subflow (so a segment without one means options are stripped). */
+  private sawDss = false;
   private synsSent = 0;
   private sentPlainSyn = false;
   /** MP_JOIN initiator: when to resend the third ACK while waiting for the fourth. */
@@ -281,13 +283,33 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     for (const opt of opts) this.onControlOption(now, opt);
     if (this.phase === 'closed' || o.fallback) return true;
     if (v.hasDss) this.onDss(now, v, seq);
+    else if (this.sawDss && v.controlCount === 0 && this.phase === 'active' && !o.checksums && o.canFallBack(this)) this.optionsVanished(now);
     return true;
+  }
+
+  /**
+   * A segment without any MPTCP option after DSS options flowed: a middlebox on the path now
+   * strips them. On the only subflow, with everything before received here in order, the
+   * stream can continue as plain TCP from where the last mapping ends (§3.7, the infinite
+   * mapping), as Linux does; otherwise the subflow is reset.
+   */
+  private optionsVanished(now: number): void {
+    const o = this.owner;
+    let ssnEnd = this.readSeq + this.tcp.readableBytes;
+    let dsnEnd = o.receiveNext + this.tcp.readableBytes;
+    const last = this.rx.lastIndex;
+    if (last >= this.rx.firstIndex) {
+      ssnEnd = this.rx.ssnAt(last) + this.rx.subflowLength(last);
+      dsnEnd = this.rx.dsnAt(last) + this.rx.subflowLength(last);
+    }
+    o.onInfiniteMapping(now, this, ssnEnd - dsnEnd);
   }
 
   private onDss(now: number, v: SegmentView, seq: number): void {
     const o = this.owner;
     const d = v.dss;
     this.mpcUnconfirmed = false;
+    this.sawDss = true;
     if (d.flags & DSS_FLAG_ACK) {
       const k = o.localKey;
       const ack = d.flags & DSS_FLAG_ACK64 ? dsnFromWire64(k.idsnHi, k.idsnLo, d.dataAckHi, d.dataAckLo) : dsnFromWire32(k.idsnLo, d.dataAckLo, o.sendUnacked);
@@ -382,7 +404,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
       let off = 0;
       while (off < data.length) {
         const seq = this.readSeq;
-        if (o.fallback) {
+        if (o.fallback && this.rx.find(seq) < 0) {
           const n = data.length - off;
           o.onData(now, seq - o.fallbackOffset, data.subarray(off, off + n), this);
           this.dataBytesReceived += n;

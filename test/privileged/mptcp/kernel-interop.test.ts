@@ -12,11 +12,14 @@
  * Runs as root (always in CI); elsewhere skips with a message saying why.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMultipathPair, type MultipathPair } from '../../support/mptcp-netns.js';
 import { privilegedSkipReason } from '../../support/privileges.js';
+import { tsharkMissing } from '../../support/tshark.js';
 
 const skip = privilegedSkipReason('userspace MPTCP interop with Linux (test/privileged/mptcp)', ['ip', 'nft', 'ethtool', 'nstat', 'python3', 'iptables']) !== undefined;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -286,6 +289,23 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     }
   }, 300_000);
 
+  it('fallback: options stripped after establishment -> plain TCP without losing a byte', async () => {
+    try {
+      const r = await ourClient(4, {
+        size: 64 * MiB,
+        locals: [{ address: pair.paths[0].ours4 }],
+        during: async () => {
+          await new Promise((res) => setTimeout(res, 700));
+          pair.setOptionStrip(0, true);
+        },
+      });
+      console.log('stripped mid-stream:', JSON.stringify({ kernel: r.kernel, counters: r.ours.counters }));
+      expect(r.ours.fallback).toBe(true);
+    } finally {
+      pair.setOptionStrip(0, false);
+    }
+  }, 300_000);
+
   it('DSS checksums: asked by the kernel server, asked by us, and by the kernel client', async () => {
     pair.exec(pair.kernel, 'sysctl', ['-qw', 'net.mptcp.checksum_enabled=1']);
     const a = await ourClient(4, { size: 32 * MiB });
@@ -308,6 +328,26 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     }
     console.log(`black-holed initial path: done in ${Date.now() - t0} ms`);
   }, 300_000);
+
+  it.skipIf(tsharkMissing())('tshark decodes a capture of both paths without a malformed packet or expert error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mptcp-cap-'));
+    const file = join(dir, 'cap.pcap');
+    const p = port;
+    const cap = pair.spawn(pair.kernel, 'tcpdump', ['-i', 'any', '-n', '-s', '200', '-c', '30000', '-w', file, `tcp port ${p}`]);
+    await new Promise((r) => setTimeout(r, 500));
+    await ourClient(4, { size: 8 * MiB });
+    await new Promise((r) => setTimeout(r, 500));
+    cap.kill('SIGINT');
+    await new Promise((r) => cap.on('close', r));
+    const tshark = (...args: string[]) => execFileSync('tshark', ['-r', file, '-d', `tcp.port==${p},data`, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+    const bad = tshark('-Y', '_ws.malformed || _ws.expert.severity == error', '-T', 'fields', '-e', 'frame.number', '-e', '_ws.expert.message');
+    const dss = tshark('-Y', 'tcp.options.mptcp.subtype == 2', '-T', 'fields', '-e', 'frame.number').split('\n').filter(Boolean).length;
+    const joins = tshark('-Y', 'tcp.options.mptcp.subtype == 1', '-T', 'fields', '-e', 'frame.number').split('\n').filter(Boolean).length;
+    console.log(`tshark: ${dss} segments with DSS, ${joins} with MP_JOIN`);
+    expect(bad).toBe('');
+    expect(dss).toBeGreaterThan(2000);
+    expect(joins).toBeGreaterThanOrEqual(4);
+  }, 120_000);
 
   it('MP_FASTCLOSE from us ends the kernel\'s connection; from the kernel, ours', async () => {
     const p = port++;
