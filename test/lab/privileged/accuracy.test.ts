@@ -19,15 +19,16 @@ interface Transfer {
 }
 
 /**
- * Mean RTT (ms) of `count` pings from the client to the aggregator over a path's source
- * address, after one ping that resolves the neighbour (ARP / ND cross the emulator too).
+ * Median RTT (ms) of `count` pings from the client to the aggregator over a path's source
+ * address, after one ping that resolves the neighbour (ARP / ND cross the emulator too). The
+ * median, so a moment of CPU contention on a shared CI machine does not decide the figure.
  */
 async function pingRtt(lab: Lab, src: string, dst: string, count: number): Promise<number> {
   await lab.exec('client', ['ping', '-q', '-c', '1', '-I', src, dst]);
-  const r = await lab.exec('client', ['ping', '-q', '-c', String(count), '-i', '0.05', '-I', src, dst]);
-  const m = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
-  if (m === null) throw new Error(`ping: ${r.stdout} ${r.stderr}`);
-  return Number(m[1]);
+  const r = await lab.exec('client', ['ping', '-c', String(count), '-i', '0.05', '-I', src, dst]);
+  const times = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  if (times.length < count / 2) throw new Error(`ping: ${r.stdout} ${r.stderr}`);
+  return times[Math.floor(times.length / 2)];
 }
 
 /** Steady-state goodput (bit/s) of one kernel TCP download: progress after the first second. */
