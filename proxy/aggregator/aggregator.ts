@@ -16,6 +16,7 @@ import { Status, statusName, type StatusCode } from '../protocol/status.js';
 import { formatTarget, targetHost } from '../protocol/target.js';
 import type { TlsIdentity } from '../tls/certificate.js';
 import type { Endpoint, StreamListener, StreamTransport } from '../transport/transport.js';
+import { layerOn } from '../util/abort.js';
 import { Counters } from '../util/counters.js';
 import { relay } from '../util/relay.js';
 import { connectTcp, resolveFamily } from './connector.js';
@@ -106,6 +107,7 @@ export class Aggregator {
     if (!this.config.plaintext && this.identity !== undefined) {
       tls = new TLSSocket(raw, { isServer: true, key: this.identity.keyPem, cert: this.identity.certPem, minVersion: 'TLSv1.3' });
       tls.on('error', () => undefined);
+      layerOn(tls, raw);
       const ok = await new Promise<boolean>((resolve) => {
         const t = setTimeout(() => resolve(false), Math.max(0, helloDeadline - Date.now()));
         tls?.once('secure', () => (clearTimeout(t), resolve(true)));

@@ -11,6 +11,7 @@ import { writeFrame } from '../protocol/frame-stream.js';
 import { channelBinding, helloMac } from '../protocol/hello-proof.js';
 import { normalizeFingerprint } from '../tls/certificate.js';
 import type { StreamTransport } from '../transport/transport.js';
+import { layerOn } from '../util/abort.js';
 
 export class LinkError extends Error {
   constructor(
@@ -61,6 +62,7 @@ export async function openAuthenticatedStream(cfg: ClientConfig, transport: Stre
         reject(new LinkError('ETLS', 'aggregator closed during the TLS handshake'));
       });
     });
+    layerOn(socket, raw);
     conn = socket;
   }
   writeFrame(conn, { type: 'hello', clientId: cfg.aggregator.clientId, mac: helloMac(cfg.aggregator.secret, cfg.aggregator.clientId, channelBinding(tls)) });

@@ -1,10 +1,12 @@
 /**
  * Relays bytes between two streams in both directions with backpressure (pipe) and
  * half-close (one side's end becomes the other's end; the other direction goes on), until
- * both directions have finished or an idle timeout passes with no byte either way. Errors on
- * either side destroy both. Counts bytes each way.
+ * both directions have finished or an idle timeout passes with no byte either way. An error
+ * or an abort on either side, or the idle timeout, aborts both (abort.ts: RST where there is
+ * TCP underneath), so an abort travels end to end. Counts bytes each way.
  */
 import type { Duplex } from 'node:stream';
+import { abort } from './abort.js';
 
 export interface RelayResult {
   aToB: number;
@@ -26,8 +28,8 @@ export function relay(a: Duplex, b: Duplex, idleMs: number): Promise<RelayResult
       settled = true;
       if (timer) clearTimeout(timer);
       if (end !== 'done') {
-        a.destroy();
-        b.destroy();
+        abort(a);
+        abort(b);
       }
       resolve(error === undefined ? { aToB, bToA, end } : { aToB, bToA, end, error });
     };

@@ -63,7 +63,7 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export async function startPair(opts: { transport: 'tcp' | 'kernel'; clientYaml?: string; aggYaml?: string; secret?: string; fingerprint?: string; plaintext?: boolean }): Promise<Pair> {
+export async function startPair(opts: { transport: 'tcp' | 'kernel'; clientYaml?: string; aggYaml?: string; aggLimits?: string; secret?: string; fingerprint?: string; plaintext?: boolean }): Promise<Pair> {
   const stateDir = mkdtempSync(join(tmpdir(), 'agg-state-'));
   const mk = () => (opts.transport === 'tcp' ? createTcpTransport() : createKernelMptcpTransport());
   const aggCfg = parseAggregatorConfig(
@@ -77,6 +77,7 @@ clients:
 limits:
   refusalDelayMs: 200
   connectTimeoutSeconds: 3
+${opts.aggLimits ?? ''}
 destinations:
   allow: [127.0.0.0/8, "::1"]
 ${opts.aggYaml ?? ''}`,
