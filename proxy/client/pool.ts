@@ -61,11 +61,15 @@ export class StreamPool {
     return Math.max(this.opts.min, Math.min(this.opts.max, this.recent.length));
   }
 
-  /** A pooled stream if one is ready, else a fresh one (its HELLO_OK still to read). */
+  /**
+   * A pooled stream if one is ready, else a fresh one (its HELLO_OK still to read). A pooled
+   * stream is not replaced at once: the caller calls `refill()` when its request is answered,
+   * so the replacement's TLS handshake does not delay that request on a busy CPU.
+   */
   async take(): Promise<Lease> {
     this.recent.push(Date.now());
     const e = this.idle.shift();
-    this.refill();
+    if (e === undefined) this.refill();
     if (e !== undefined) {
       e.cleanup();
       this.stats.hits++;
@@ -86,7 +90,8 @@ export class StreamPool {
     }
   }
 
-  private refill(): void {
+  /** Opens streams in the background up to the target size. */
+  refill(): void {
     if (this.closed || this.retryTimer !== undefined) return;
     while (this.idle.length + this.opening < this.target() && this.opening < MAX_OPENING) {
       this.opening++;

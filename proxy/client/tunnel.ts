@@ -25,8 +25,10 @@ export class Tunnels {
 
   async open(target: Target): Promise<TunnelResult> {
     const first = await this.attempt(target);
-    if (first.ok || !first.retry) return first.result;
-    return (await this.attempt(target)).result;
+    const result = first.ok || !first.retry ? first.result : (await this.attempt(target)).result;
+    // Replace the stream this request used once it is answered (see StreamPool.take).
+    this.pool.refill();
+    return result;
   }
 
   private async attempt(target: Target): Promise<{ ok: boolean; retry: boolean; result: TunnelResult }> {

@@ -200,6 +200,15 @@ export async function runProxyBenchmark(opts: ProxyBenchOptions = {}): Promise<P
     const client = start(NS.client, 'node', [cli, 'client', '--config', join(dir, 'client.yaml')], { MPTCP_KERNEL_ADDON: addon });
     children.push(client.child);
     await client.ready(/proxy on/);
+    // The same pair without TLS (plaintext: true), to show what TLS costs per connection.
+    writeFileSync(join(dir, 'agg-plain.yaml'), `transport: kernel\nlisten: 10.72.1.2:8444\nplaintext: true\nstateDir: ${join(dir, 'state-plain')}\nclients:\n  - { id: bench, secret: "${secret}" }\ndestinations:\n  allow: [10.72.3.0/24]\n`);
+    const aggPlain = start(NS.agg, 'node', [cli, 'aggregator', '--config', join(dir, 'agg-plain.yaml')], { MPTCP_KERNEL_ADDON: addon });
+    children.push(aggPlain.child);
+    await aggPlain.ready(/listening on/);
+    writeFileSync(join(dir, 'client-plain.yaml'), `transport: kernel\nplaintext: true\naggregator: { host: 10.72.1.2, port: 8444, clientId: bench, secret: "${secret}" }\nlisten: [127.0.0.1:1083]\npool: { min: 4, max: 64 }\n`);
+    const clientPlain = start(NS.client, 'node', [cli, 'client', '--config', join(dir, 'client-plain.yaml')], { MPTCP_KERNEL_ADDON: addon });
+    children.push(clientPlain.child);
+    await clientPlain.ready(/proxy on/);
     // microsocks on the aggregator host, reached over path 1 (single path, plain TCP).
     // Its per-connection log goes nowhere: a full pipe would stall it.
     const ms = spawn('ip', ['netns', 'exec', NS.agg, 'microsocks', '-i', '10.72.1.2', '-p', '1081'], { stdio: 'ignore' });
@@ -211,8 +220,10 @@ export async function runProxyBenchmark(opts: ProxyBenchOptions = {}): Promise<P
     // connections must not slow the other's SYNs (RFC 6191 reuse depends on timestamps).
     const ms1 = await drive('10.72.1.2', 1081, o);
     const ours = await drive('127.0.0.1', 1080, o);
+    const plain = await drive('127.0.0.1', 1083, o);
     return [
       { contender: 'mptcp-proxy (kernel MPTCP, 2 paths, TLS 1.3, pooled streams)', ttfbMedianMs: ours.median, ttfbP90Ms: ours.p90, connectionsPerSecond: ours.cps, failures: ours.failures, failureReasons: ours.reasons },
+      { contender: 'mptcp-proxy, plaintext: true (no TLS)', ttfbMedianMs: plain.median, ttfbP90Ms: plain.p90, connectionsPerSecond: plain.cps, failures: plain.failures, failureReasons: plain.reasons },
       { contender: 'microsocks (single path, plain TCP)', ttfbMedianMs: ms1.median, ttfbP90Ms: ms1.p90, connectionsPerSecond: ms1.cps, failures: ms1.failures, failureReasons: ms1.reasons },
     ];
   } finally {
