@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Aggregator } from '../../../proxy/aggregator/aggregator.js';
+import { Aggregator, type AggregatorDeps } from '../../../proxy/aggregator/aggregator.js';
 import { Client } from '../../../proxy/client/client.js';
 import { parseAggregatorConfig } from '../../../proxy/config/aggregator-config.js';
 import { parseClientConfig } from '../../../proxy/config/client-config.js';
@@ -63,7 +63,7 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export async function startPair(opts: { transport: 'tcp' | 'kernel'; clientYaml?: string; aggYaml?: string; aggLimits?: string; secret?: string; fingerprint?: string; plaintext?: boolean }): Promise<Pair> {
+export async function startPair(opts: { transport: 'tcp' | 'kernel'; clientYaml?: string; aggYaml?: string; aggLimits?: string; connectTimeoutSeconds?: number; aggDeps?: AggregatorDeps; secret?: string; fingerprint?: string; plaintext?: boolean }): Promise<Pair> {
   const stateDir = mkdtempSync(join(tmpdir(), 'agg-state-'));
   const mk = () => (opts.transport === 'tcp' ? createTcpTransport() : createKernelMptcpTransport());
   const aggCfg = parseAggregatorConfig(
@@ -76,14 +76,14 @@ clients:
     secret: ${JSON.stringify(SECRET)}
 limits:
   refusalDelayMs: 200
-  connectTimeoutSeconds: 3
+  connectTimeoutSeconds: ${opts.connectTimeoutSeconds ?? 3}
 ${opts.aggLimits ?? ''}
 destinations:
   allow: [127.0.0.0/8, "::1"]
 ${opts.aggYaml ?? ''}`,
   );
   const identity = opts.plaintext === true ? undefined : loadOrCreateIdentity(stateDir);
-  const aggregator = new Aggregator(aggCfg, mk(), identity, { log: () => undefined });
+  const aggregator = new Aggregator(aggCfg, mk(), identity, { log: () => undefined, ...opts.aggDeps });
   const at = await aggregator.start();
   const fp = opts.fingerprint ?? identity?.fingerprint;
   const clientCfg = parseClientConfig(

@@ -100,7 +100,10 @@ for (const transport of ['tcp', 'kernel'] as const) {
 
     it('refusals carry the right SOCKS5 reply code and HTTP status', async () => {
       const refused = await curl(['-v', ...socks(), `http://127.0.0.1:${closedPort}/`]);
-      expect(refused.code).not.toBe(0);
+      expect(refused.code).toBe(97); // CURLE_PROXY, with the SOCKS5 reply code in the message
+      expect(refused.stderr).toMatch(/\(5\)/); // connection refused
+      const timeout = await curl(['-v', ...socks(), 'http://no-such-name.invalid/']);
+      expect(timeout.stderr).toMatch(/\(4\)/); // host unreachable for a name that does not resolve
       const http = await curl(['-s', '-o', '/dev/null', '-w', '%{http_code}', ...proxy(), `http://127.0.0.1:${closedPort}/`]);
       expect(http.stdout.toString()).toBe('502');
       const nx = await curl(['-s', '-o', '/dev/null', '-w', '%{http_code}', ...proxy(), 'http://no-such-name.invalid/']);

@@ -3,12 +3,13 @@
  * half-close travels each way on its own (the application's FIN reaches the destination,
  * which still answers afterwards; the destination's FIN reaches the application while it
  * still sends), and the aggregator's per-client connection limit refuses the connection
- * beyond it with the right SOCKS5 code until an application abort frees a slot.
+ * beyond it with the right SOCKS5 code until an application abort frees a slot; a destination
+ * that never answers becomes SOCKS5 reply 6 and HTTP 504.
  */
 import { createHash } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket, type Socket as NetSocket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { body, sha256, startPair, type Pair } from './helpers.js';
+import { curl, body, sha256, startPair, type Pair } from './helpers.js';
 
 /** SOCKS5 CONNECT to 127.0.0.1:port by hand; resolves with the socket and the reply code. */
 function socksConnect(proxyPort: number, port: number): Promise<{ s: Socket; rep: number }> {
@@ -127,6 +128,24 @@ describe('per-client connection limit', () => {
     } finally {
       await pair.close();
       sink.close();
+    }
+  });
+});
+
+describe('destination timeouts', () => {
+  it('become SOCKS5 reply 6 (TTL expired) and HTTP 504', async () => {
+    // A destination that never answers the SYN: the injected connector never completes.
+    const hanging = () => ({ done: new Promise<NetSocket>(() => undefined), cancel: () => undefined });
+    const pair = await startPair({ transport: 'tcp', connectTimeoutSeconds: 0.3, aggDeps: { connect: hanging } });
+    try {
+      const s = await socksConnect(pair.proxyPort, 9);
+      expect(s.rep).toBe(6);
+      s.s.destroy();
+      const h = await curl(['-s', '-o', '/dev/null', '-w', '%{http_code}', '-x', `http://127.0.0.1:${pair.proxyPort}`, 'http://127.0.0.1:9/']);
+      expect(h.stdout.toString()).toBe('504');
+      expect(pair.aggregator.counters.get('requestsFailed')).toBe(2);
+    } finally {
+      await pair.close();
     }
   });
 });
