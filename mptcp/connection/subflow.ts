@@ -98,9 +98,12 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   private sawDss = false;
   private synsSent = 0;
   private sentPlainSyn = false;
-  /** MP_JOIN initiator: when to resend the third ACK while waiting for the fourth. */
-  private joinAckDeadline = Infinity;
-  private joinAckTries = 0;
+  /**
+   * When to resend our third ACK (MP_JOIN initiator waiting for the fourth ACK; MP_CAPABLE
+   * initiator until the peer shows it has our key).
+   */
+  private handshakeDeadline = Infinity;
+  private handshakeTries = 0;
   /** MP_PRIO to send (our new backup wish), or null. */
   private prioPending: boolean | null = null;
   /** Running DSS checksum of the receive mapping being read (checksums negotiated). */
@@ -193,6 +196,10 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
       this.owner.onPeerKey(now, mpc.senderKey, mpc.flags);
       this.mpcUnconfirmed = true;
       this.phase = 'active';
+      // The third ACK carries our key and may be lost; a responder that speaks first waits for
+      // it. Until the peer shows it has the key (a DSS), resend it (§3.1).
+      this.handshakeTries = 0;
+      this.handshakeDeadline = now + this.handshakeInterval();
       return;
     }
     if (this.role === 'join-initiator') {
@@ -212,14 +219,14 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
       this.remoteAddressId = join.addressId;
       this.backup = (join.flags & BACKUP_FLAG) !== 0;
       this.phase = 'pre-established';
-      this.joinAckTries = 0;
-      this.joinAckDeadline = now + this.joinAckInterval();
+      this.handshakeTries = 0;
+      this.handshakeDeadline = now + this.handshakeInterval();
     }
   }
 
-  private joinAckInterval(): number {
+  private handshakeInterval(): number {
     const rtt = this.tcp.smoothedRtt ?? 100;
-    return Math.max(2 * rtt, 10) * 2 ** this.joinAckTries;
+    return Math.max(2 * rtt, 10) * 2 ** this.handshakeTries;
   }
 
   // ---- SubflowHooks: input ------------------------------------------------------------------
@@ -271,7 +278,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     } else if (this.phase === 'pre-established') {
       // Any segment from the responder after our third ACK is the fourth ACK (§3.2).
       this.phase = 'active';
-      this.joinAckDeadline = Infinity;
+      this.handshakeDeadline = Infinity;
       o.onSubflowActive(now, this);
     }
     if (this.role === 'mpc-responder' && this.phase === 'active' && !o.fallback && v.payloadLength > 0) {
@@ -308,7 +315,10 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   private onDss(now: number, v: SegmentView, seq: number): void {
     const o = this.owner;
     const d = v.dss;
-    this.mpcUnconfirmed = false;
+    if (this.mpcUnconfirmed) {
+      this.mpcUnconfirmed = false;
+      this.handshakeDeadline = Infinity;
+    }
     this.sawDss = true;
     if (d.flags & DSS_FLAG_ACK) {
       const k = o.localKey;
@@ -613,22 +623,29 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   }
 
   pollTimeout(): number {
-    return this.joinAckDeadline;
+    return this.handshakeDeadline;
   }
 
   handleTimeout(now: number): void {
-    if (now < this.joinAckDeadline) return;
-    if (this.phase !== 'pre-established') {
-      this.joinAckDeadline = Infinity;
+    if (now < this.handshakeDeadline) return;
+    const joinWaiting = this.phase === 'pre-established';
+    const mpcWaiting = this.role === 'mpc-initiator' && this.mpcUnconfirmed && this.phase === 'active' && !this.owner.fallback;
+    if (!joinWaiting && !mpcWaiting) {
+      this.handshakeDeadline = Infinity;
       return;
     }
-    this.joinAckTries++;
-    if (this.joinAckTries > 6) {
+    this.handshakeTries++;
+    if (joinWaiting && this.handshakeTries > 6) {
       this.fail(now, 'no fourth ACK for MP_JOIN', TcpRstReason.MPTCP_ERROR);
       return;
     }
-    this.tcp.requestAck(); // resend the third ACK with MP_JOIN (§3.2)
-    this.joinAckDeadline = now + this.joinAckInterval();
+    if (mpcWaiting && this.handshakeTries > 8) {
+      // Data (ours or the peer's) will carry the handshake on: stop resending.
+      this.handshakeDeadline = Infinity;
+      return;
+    }
+    this.tcp.requestAck(); // resend the third ACK with MP_JOIN / MP_CAPABLE (§3.1, §3.2)
+    this.handshakeDeadline = now + this.handshakeInterval();
   }
 }
 

@@ -8,3 +8,4 @@ export * from './bpf.js';
 export * from './nft-guard.js';
 export * from './ports.js';
 export * from './raw-driver.js';
+export * from './crypto-random.js';

@@ -60,7 +60,11 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
   constructor(opts: MptcpStackOptions) {
     this.random = opts.random;
     this.config = { ...DEFAULT_MPTCP_CONFIG, ...opts.mptcp };
-    this.host = new TcpHost(opts.addresses, opts.random, opts.tcp, opts.portRange);
+    // Subflows keep NAT bindings alive and notice dead paths while idle (§3.4: the client
+    // opens all subflows; a silent path must not be lost unnoticed): keepalive after 25 s idle,
+    // 3 probes 10 s apart.
+    const tcp: Partial<TcpConfig> = { keepaliveIdleMs: 25_000, keepaliveIntervalMs: 10_000, keepaliveProbes: 3, ...opts.tcp };
+    this.host = new TcpHost(opts.addresses, opts.random, tcp, opts.portRange);
     this.makeScheduler = opts.scheduler ?? (() => new LowestRttScheduler());
   }
 

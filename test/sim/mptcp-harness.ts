@@ -42,6 +42,8 @@ export class MptcpApp {
     readonly conn: MptcpConnection,
     private readonly send: Uint8Array,
     private readonly shutdownWhenDone = true,
+    /** Write only after the peer's first bytes arrived (a server-speaks-first protocol). */
+    private readonly waitForPeer = false,
   ) {}
   step(now: number): void {
     const c = this.conn;
@@ -52,7 +54,7 @@ export class MptcpApp {
       if (e.type === 'closed') this.closed = true;
       if (e.type === 'reset') this.error = e.reason;
     }
-    if (!this.shut && c.state === 'established') {
+    if (!this.shut && c.state === 'established' && (!this.waitForPeer || this.receivedBytes > 0 || this.ended)) {
       this.offset += c.write(this.send.subarray(this.offset));
       if (this.offset === this.send.length && this.shutdownWhenDone) {
         c.shutdown();

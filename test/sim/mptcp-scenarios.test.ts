@@ -3,7 +3,8 @@
  * deterministic simulator: two or three paths, each with its own RTT (1-300 ms), rate
  * (1-300 Mbit/s), queue, random or bursty loss up to 5%, reordering, duplication and jitter,
  * and in most scenarios a path failure: a path (often the initial one) goes down mid-transfer
- * and comes back, or stays down (another path always survives). Every scenario must deliver
+ * and comes back, or stays down (another path always survives); a fifth are server-speaks-
+ * first (the client writes only after the server's first bytes). Every scenario must deliver
  * byte-exact in both directions, close cleanly on both sides (both DATA_FINs), and not get
  * stuck. A failing seed is printed with its scenario so it can be replayed:
  * MPTCP_SCENARIO_SEED=<seed> npx vitest run test/sim/mptcp-scenarios.test.ts
@@ -22,6 +23,8 @@ interface Scenario {
   failure: { path: number; at: number; forMs: number | null } | null;
   up: number;
   down: number;
+  /** The client writes only after the server's first bytes (SMTP, SSH...). */
+  serverFirst: boolean;
 }
 
 function logUniform(r: Random, lo: number, hi: number): number {
@@ -60,13 +63,14 @@ function scenario(seed: number): Scenario {
     failure = { path, at: 50 + r.nextFloat() * 4 * slowest, forMs: forever ? null : 100 + r.nextFloat() * 4000 };
   }
   const cap = 512 * 1024;
-  return { seed, paths, failure, up: Math.floor(r.nextFloat() * cap), down: Math.floor(r.nextFloat() * cap) };
+  const serverFirst = r.nextFloat() < 0.2;
+  return { seed, paths, failure, up: Math.floor(r.nextFloat() * cap), down: Math.floor(r.nextFloat() * cap) + (serverFirst ? 1 : 0), serverFirst };
 }
 
 function describeScenario(sc: Scenario): string {
   const p = sc.paths.map((c) => `${((c.delayMs ?? 0) * 2).toFixed(0)}ms/${((c.rateBitsPerSec ?? 0) / 1e6).toFixed(1)}M/${(((c.lossProbability ?? 0) + (c.burstLoss ? 0.0001 : 0)) * 100).toFixed(1)}%${c.burstLoss ? 'b' : ''}${c.reorderProbability ? '/r' : ''}`).join(' + ');
   const f = sc.failure ? `path ${sc.failure.path} down at ${sc.failure.at.toFixed(0)} ms ${sc.failure.forMs === null ? 'for good' : `for ${sc.failure.forMs.toFixed(0)} ms`}` : 'no failure';
-  return `${p}; ${f}; ${sc.up}/${sc.down} bytes`;
+  return `${p}; ${f}; ${sc.up}/${sc.down} bytes${sc.serverFirst ? '; server speaks first' : ''}`;
 }
 
 function run(sc: Scenario): { ok: boolean; why: string; virtualMs: number } {
@@ -89,7 +93,7 @@ function run(sc: Scenario): { ok: boolean; why: string; virtualMs: number } {
   const down = pattern(sc.down, sc.seed * 2 + 2);
   p.server.stack.listen(80, (c) => p.server.apps.push(new MptcpApp(c, down)));
   const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });
-  const client = new MptcpApp(conn, up);
+  const client = new MptcpApp(conn, up, true, sc.serverFirst);
   p.client.apps.push(client);
   p.sim.poll();
   const done = () => client.closed && p.server.apps.length === 1 && p.server.apps[0].closed;

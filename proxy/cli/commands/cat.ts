@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { SeededRandom } from '../../../mptcp/core/sans-io.js';
+import { CryptoRandom } from '../../../mptcp/driver/crypto-random.js';
 import { RawSocketDriver } from '../../../mptcp/driver/raw-driver.js';
 import { chooseClientPortRange, readEphemeralRange, type PortRange } from '../../../mptcp/driver/ports.js';
 import { MptcpStack } from '../../../mptcp/stack/mptcp-stack.js';
@@ -18,7 +18,6 @@ import type { StreamSocket } from '../../../mptcp/socket/stream-socket.js';
 import { connectUserspace, UserspaceServer, type UserspaceSocket } from '../../../mptcp/socket/userspace-socket.js';
 import { TcpHost } from '../../../mptcp/tcp/host.js';
 import { parseIp } from '../../../mptcp/wire/ip-address.js';
-import { randomBytes } from 'node:crypto';
 
 const HELP = `Usage:
   mptcp-proxy cat [options] --local ADDR [--local ADDR...] HOST [HOST...] PORT
@@ -58,8 +57,7 @@ export async function runCat(args: string[]): Promise<number> {
   if (typeof o === 'number') return o;
   const clientPorts = chooseClientPortRange(readEphemeralRange());
   const ports: PortRange[] = o.listen ? [{ lo: o.port, hi: o.port }] : [clientPorts];
-  const seed = randomBytes(4).readUInt32BE(0); // production randomness comes from the CSPRNG
-  const random = new SeededRandom(seed);
+  const random = new CryptoRandom(); // keys, nonces and ISN secrets from the OS CSPRNG
   const addresses = [...o.locals, ...o.backups].map((a) => parseIp(a) as Uint8Array);
   const stack: StreamStack = o.tcp
     ? new TcpHost(addresses, random, {}, [clientPorts.lo, clientPorts.hi])

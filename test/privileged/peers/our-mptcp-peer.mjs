@@ -5,12 +5,12 @@
 // and prints {"bytes","sha256","error","fallback","counters","subflows"} when done. Actions
 // run at a time after the connection is up: {afterMs, type: "removeLocal"|"setBackup", address,
 // backup?}. abortAfterBytes aborts (MP_FASTCLOSE) once that many bytes were received.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { produce } from './stream.mjs';
 
 const dist = new URL('../../../dist/', import.meta.url);
-const { SeededRandom } = await import(new URL('mptcp/core/sans-io.js', dist));
+const { CryptoRandom } = await import(new URL('mptcp/driver/crypto-random.js', dist));
 const { RawSocketDriver } = await import(new URL('mptcp/driver/raw-driver.js', dist));
 const { chooseClientPortRange, readEphemeralRange } = await import(new URL('mptcp/driver/ports.js', dist));
 const { MptcpStack } = await import(new URL('mptcp/stack/mptcp-stack.js', dist));
@@ -22,7 +22,7 @@ const o = JSON.parse(process.argv[2]);
 const clientPorts = chooseClientPortRange(readEphemeralRange());
 const ports = o.mode === 'listen' ? [{ lo: o.port, hi: o.port }] : [clientPorts];
 const addresses = o.locals.map((l) => parseIp(l.address));
-const stack = new MptcpStack({ addresses, random: new SeededRandom(randomBytes(4).readUInt32BE(0)), portRange: [clientPorts.lo, clientPorts.hi], mptcp: { checksums: !!o.checksums } });
+const stack = new MptcpStack({ addresses, random: new CryptoRandom(), portRange: [clientPorts.lo, clientPorts.hi], mptcp: { checksums: !!o.checksums } });
 const runtime = new StackRuntime(stack);
 let driver = null;
 runtime.attach({ wake: () => driver?.wake(), now: () => performance.now() });
