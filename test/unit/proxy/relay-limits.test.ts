@@ -4,10 +4,11 @@
  * which still answers afterwards; the destination's FIN reaches the application while it
  * still sends), and the aggregator's per-client connection limit refuses the connection
  * beyond it with the right SOCKS5 code until an application abort frees a slot; a destination
- * that never answers becomes SOCKS5 reply 6 and HTTP 504.
+ * that never answers becomes SOCKS5 reply 6 and HTTP 504; a silent relay ends at the idle
+ * timeout.
  */
 import { createHash } from 'node:crypto';
-import { connect, createServer, type Server, type Socket, type Socket as NetSocket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curl, body, sha256, startPair, type Pair } from './helpers.js';
 
@@ -135,7 +136,7 @@ describe('per-client connection limit', () => {
 describe('destination timeouts', () => {
   it('become SOCKS5 reply 6 (TTL expired) and HTTP 504', async () => {
     // A destination that never answers the SYN: the injected connector never completes.
-    const hanging = () => ({ done: new Promise<NetSocket>(() => undefined), cancel: () => undefined });
+    const hanging = () => ({ done: new Promise<Socket>(() => undefined), cancel: () => undefined });
     const pair = await startPair({ transport: 'tcp', connectTimeoutSeconds: 0.3, aggDeps: { connect: hanging } });
     try {
       const s = await socksConnect(pair.proxyPort, 9);
@@ -146,6 +147,28 @@ describe('destination timeouts', () => {
       expect(pair.aggregator.counters.get('requestsFailed')).toBe(2);
     } finally {
       await pair.close();
+    }
+  });
+});
+
+describe('idle timeout', () => {
+  it('closes a relay with no byte either way for limits.idleTimeoutSeconds, counted', async () => {
+    const sink = createServer({ allowHalfOpen: true }, (c) => c.on('error', () => undefined));
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const pair = await startPair({ transport: 'tcp', aggLimits: '  idleTimeoutSeconds: 1' });
+    try {
+      const t0 = Date.now();
+      const { s, rep } = await socksConnect(pair.proxyPort, (sink.address() as { port: number }).port);
+      expect(rep).toBe(0);
+      s.on('error', () => undefined);
+      await new Promise((r) => s.once('close', r));
+      const ms = Date.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(3000);
+      expect(pair.aggregator.counters.get('relayIdleTimeout')).toBe(1);
+    } finally {
+      await pair.close();
+      sink.close();
     }
   });
 });
