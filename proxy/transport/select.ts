@@ -20,7 +20,8 @@ async function loadUserspace(): Promise<StreamTransport> {
   try {
     mod = await import(USERSPACE_MODULE);
   } catch (e) {
-    throw new TransportUnavailableError('userspace', `not implemented yet (issue 4): ${e instanceof Error ? e.message : String(e)}`);
+    const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('userspace');
+    throw new TransportUnavailableError('userspace', missing ? 'not implemented yet (issue 4)' : `failed to load: ${e instanceof Error ? e.message : String(e)}`);
   }
   const create = (mod as { createUserspaceTransport?: unknown }).createUserspaceTransport;
   if (typeof create !== 'function') throw new TransportUnavailableError('userspace', `${USERSPACE_MODULE} does not export createUserspaceTransport`);

@@ -1,0 +1,189 @@
+/**
+ * The userspace transport: our own MPTCP (mptcp/stack) on raw sockets (mptcp/driver). The
+ * client side opens every stream as an MPTCP connection over all its paths (one local address
+ * each: the configured ones, else every global address of an up interface), to all of the
+ * aggregator's addresses; the aggregator accepts them on its listening address (every local
+ * address for a wildcard). Each side runs one stack and one raw-socket driver, opened on first
+ * use. Needs root (raw sockets, nftables); fails with TransportUnavailableError otherwise.
+ */
+import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { CryptoRandom } from '../../mptcp/driver/crypto-random.js';
+import { chooseClientPortRange, readEphemeralRange, type PortRange } from '../../mptcp/driver/ports.js';
+import { RawSocketDriver } from '../../mptcp/driver/raw-driver.js';
+import { MptcpStack } from '../../mptcp/stack/mptcp-stack.js';
+import { connectMptcp, MptcpServer, type MptcpSocket } from '../../mptcp/socket/mptcp-socket.js';
+import { StackRuntime } from '../../mptcp/socket/runtime.js';
+import { formatIp, parseIp } from '../../mptcp/wire/ip-address.js';
+import { resolveOne } from './tcp.js';
+import { TransportUnavailableError, type Endpoint, type StreamInfo, type StreamListener, type StreamTransport, type TransportStats } from './transport.js';
+
+export interface UserspaceTransportOptions {
+  /** Local addresses, one per path, in order of preference (default: every global address). */
+  localAddresses?: (string | { address: string; backup?: boolean; device?: string })[];
+  /** The aggregator's other addresses (e.g. its IPv6 beside the IPv4 it is dialled on). */
+  extraRemoteAddresses?: string[];
+  /** Ask for DSS checksums (RFC 8684 §3.3). */
+  checksums?: boolean;
+}
+
+interface Running {
+  stack: MptcpStack;
+  runtime: StackRuntime<MptcpStack>;
+  driver: RawSocketDriver;
+}
+
+/** Global unicast addresses of up interfaces (no loopback, no link-local). */
+export function defaultLocalAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv6' && (a.address.startsWith('fe80') || a.scopeid)) continue;
+      out.push(a.address);
+    }
+  }
+  return out;
+}
+
+export class UserspaceTransport implements StreamTransport {
+  readonly kind = 'userspace' as const;
+  private readonly counters: TransportStats = { kind: 'userspace', opened: 0, openFailed: 0, accepted: 0, active: 0 };
+  private client: Running | null = null;
+  private readonly listeners = new Set<Running>();
+
+  constructor(private readonly opts: UserspaceTransportOptions = {}) {}
+
+  private locals(): { address: string; backup?: boolean; device?: string }[] {
+    const given = this.opts.localAddresses?.map((l) => (typeof l === 'string' ? { address: l } : l));
+    return given && given.length > 0 ? given : defaultLocalAddresses().map((address) => ({ address }));
+  }
+
+  private start(paths: { address: string; device?: string }[], ports: PortRange[], portRange: [number, number]): Running {
+    const addresses = paths.map((p) => parseIp(p.address)).filter((a): a is Uint8Array => a !== null);
+    if (addresses.length === 0) throw new TransportUnavailableError('userspace', 'no usable local address');
+    const stack = new MptcpStack({ addresses, random: new CryptoRandom(), portRange, mptcp: { checksums: this.opts.checksums ?? false } });
+    const runtime = new StackRuntime(stack);
+    let driver: RawSocketDriver | null = null;
+    runtime.attach({ wake: () => driver?.wake(), now: () => performance.now() });
+    try {
+      driver = RawSocketDriver.open({ endpoint: runtime, paths: paths.map((p) => ({ address: p.address, ...(p.device ? { device: p.device } : {}) })), ports });
+    } catch (e) {
+      throw new TransportUnavailableError('userspace', e instanceof Error ? e.message : String(e));
+    }
+    return { stack, runtime, driver };
+  }
+
+  async connect(to: Endpoint, timeoutMs: number): Promise<Duplex> {
+    let remote: string;
+    try {
+      remote = isIP(to.host) ? to.host : (await resolveOne(to.host)).address;
+    } catch (e) {
+      this.counters.openFailed++;
+      throw e;
+    }
+    const locals = this.locals();
+    if (!this.client) {
+      const range = chooseClientPortRange(readEphemeralRange());
+      this.client = this.start(locals, [range], [range.lo, range.hi]);
+    }
+    const rt = this.client.runtime;
+    const remotes = [remote, ...(this.opts.extraRemoteAddresses ?? [])];
+    const families = new Set(remotes.map((r) => (isIP(r) === 6 ? 16 : 4)));
+    const usable = locals.filter((l) => families.has(isIP(l.address) === 6 ? 16 : 4));
+    if (usable.length === 0) {
+      this.counters.openFailed++;
+      throw Object.assign(new Error(`no local address of the family of ${remote}`), { code: 'EADDRNOTAVAIL' });
+    }
+    const sock = connectMptcp(rt, { hosts: remotes, port: to.port, localAddresses: usable });
+    return new Promise<Duplex>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sock.destroy();
+        fail(Object.assign(new Error(`connect to ${to.host}:${to.port} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        sock.removeListener('connect', ok);
+        this.counters.openFailed++;
+        reject(err);
+      };
+      const ok = () => {
+        clearTimeout(timer);
+        sock.removeListener('error', fail);
+        this.counters.opened++;
+        this.track(sock);
+        resolve(sock);
+      };
+      sock.once('error', fail);
+      sock.once('connect', ok);
+    });
+  }
+
+  listen(on: Endpoint, onStream: (stream: Duplex, info: StreamInfo) => void): Promise<StreamListener> {
+    const wildcard = on.host === '0.0.0.0' || on.host === '::';
+    const paths = wildcard ? this.locals().filter((l) => on.host === '::' || isIP(l.address) === 4) : [{ address: on.host }];
+    if (!wildcard && !parseIp(on.host)) return Promise.reject(new Error(`userspace transport listens on an IP literal, not '${on.host}'`));
+    if (on.port === 0) return Promise.reject(new Error('userspace transport needs an explicit port to listen on'));
+    let running: Running;
+    try {
+      const range = chooseClientPortRange(readEphemeralRange());
+      running = this.start(paths, [{ lo: on.port, hi: on.port }], [range.lo, range.hi]);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    this.listeners.add(running);
+    const server = new MptcpServer(running.runtime).listen(on.port);
+    server.on('connection', (s: MptcpSocket) => {
+      this.counters.accepted++;
+      this.track(s);
+      const first = s.connection.subflows[0];
+      onStream(s, {
+        remote: first ? { host: formatIp(first.remote), port: first.tcp.remotePort } : undefined,
+        local: first ? { host: formatIp(first.local), port: first.tcp.localPort } : undefined,
+      });
+    });
+    const listener: StreamListener = {
+      address: { host: on.host, port: on.port },
+      close: () => {
+        running.stack.host.unlisten(on.port);
+        running.driver.dispose();
+        this.listeners.delete(running);
+        return Promise.resolve();
+      },
+    };
+    return Promise.resolve(listener);
+  }
+
+  stats(): TransportStats {
+    return { ...this.counters };
+  }
+
+  close(): Promise<void> {
+    for (const l of this.listeners) l.driver.dispose();
+    this.listeners.clear();
+    if (this.client) {
+      // Let final segments leave before the raw sockets and the RST guard go away.
+      const c = this.client;
+      this.client = null;
+      return new Promise((resolve) =>
+        setTimeout(() => {
+          c.driver.dispose();
+          resolve();
+        }, 200),
+      );
+    }
+    return Promise.resolve();
+  }
+
+  private track(s: Duplex): void {
+    this.counters.active++;
+    s.once('close', () => this.counters.active--);
+  }
+}
+
+/** The slot proxy/transport/select.ts loads. */
+export function createUserspaceTransport(opts?: UserspaceTransportOptions): StreamTransport {
+  return new UserspaceTransport(opts);
+}
