@@ -25,6 +25,7 @@ import { happyEyeballs, type Attempt } from './happy-eyeballs.js';
 
 export type AggregatorCounter =
   | 'streamsAccepted'
+  | 'refusedOverload'
   | 'tlsFailed'
   | 'helloTimeout'
   | 'helloInvalid'
@@ -57,6 +58,8 @@ export class Aggregator {
   private readonly perClient = new Map<string, number>();
   private readonly secrets: Map<string, string>;
   private readonly open = new Set<Duplex>();
+  /** Streams not yet authenticated (TLS handshake or HELLO pending), capped. */
+  private unauthenticated = 0;
   private readonly log: (line: string) => void;
 
   constructor(
@@ -93,8 +96,21 @@ export class Aggregator {
     raw.on('error', () => undefined);
     const acceptedAt = Date.now();
     const limits = this.config.limits;
+    if (this.unauthenticated >= limits.maxUnauthenticated) {
+      this.counters.inc('refusedOverload');
+      raw.destroy();
+      return;
+    }
+    this.unauthenticated++;
+    let pending = true;
+    const leavePending = () => {
+      if (pending) this.unauthenticated--;
+      pending = false;
+    };
+    raw.once('close', leavePending);
     const helloDeadline = acceptedAt + limits.helloTimeoutSeconds * 1000;
     const refuse = (counter: AggregatorCounter, why: string) => {
+      // Still counted as pending until the delayed close, so a flood stays capped.
       this.counters.inc(counter);
       this.counters.inc('refusedUnauthenticated');
       this.log(`refused unauthenticated stream: ${why}`);
@@ -126,6 +142,7 @@ export class Aggregator {
     if (secret === undefined) return refuse('authUnknownClient', `unknown client '${clientId}'`);
     if (!helloMacMatches(secret, clientId, channelBinding(tls), hello.frame.mac)) return refuse('authBadProof', `bad proof from '${clientId}'`);
     this.counters.inc('authenticated');
+    leavePending();
     writeFrame(conn, { type: 'helloOk' });
 
     const req = await readFrame(conn, limits.poolIdleSeconds * 1000);

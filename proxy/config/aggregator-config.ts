@@ -30,6 +30,8 @@ export interface AggregatorConfig {
     poolIdleSeconds: number;
     /** Unauthenticated streams are closed this long after they were accepted. */
     refusalDelayMs: number;
+    /** Streams still in TLS or HELLO at once; more are closed at once (counted). */
+    maxUnauthenticated: number;
   };
   destinations: { allow: Cidr[]; deny: Cidr[] };
 }
@@ -82,6 +84,7 @@ export function parseAggregatorConfig(text: string, file = 'aggregator.yaml'): A
       helloTimeoutSeconds: r.number(['limits', 'helloTimeoutSeconds'], 10, 0.1, 300, false),
       poolIdleSeconds: r.number(['limits', 'poolIdleSeconds'], 60, 1, 3600, false),
       refusalDelayMs: r.number(['limits', 'refusalDelayMs'], 1000, 0, 60_000),
+      maxUnauthenticated: r.number(['limits', 'maxUnauthenticated'], 256, 1, 1_000_000),
     },
     destinations: { allow: cidrs(r, ['destinations', 'allow']), deny: cidrs(r, ['destinations', 'deny']) },
   };

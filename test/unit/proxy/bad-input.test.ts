@@ -168,3 +168,23 @@ describe('aggregator port', () => {
     await stillServes(pair);
   });
 });
+
+describe('aggregator overload', () => {
+  it('closes streams beyond limits.maxUnauthenticated at once, and counts them', async () => {
+    const p = await startPair({ transport: 'tcp', aggLimits: '  maxUnauthenticated: 2' });
+    try {
+      const port = (p.client as unknown as { config: { aggregator: { port: number } } }).config.aggregator.port;
+      // The client's own pool streams authenticate quickly; these two silent ones stay pending.
+      await new Promise((r) => setTimeout(r, 200));
+      const silent = [connect(port, '127.0.0.1'), connect(port, '127.0.0.1')];
+      for (const s of silent) s.on('error', () => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      const third = await exchange(port, [Uint8Array.of(0x16)]);
+      expect(third.ms).toBeLessThan(150);
+      expect(p.aggregator.counters.get('refusedOverload')).toBe(1);
+      for (const s of silent) s.destroy();
+    } finally {
+      await p.close();
+    }
+  });
+});
