@@ -5,8 +5,9 @@
  * which also write bench/results/<date>/ (results.json, summary.md, PNG plots).
  *
  * Options (after `npm run bench --`): --micro (only the micro-benchmarks), --scenarios (only
- * the scenarios), --quick (small transfers), --scenario NAME|GROUP and --contender NAME
- * (repeatable filters), --connections N (capacity scenario, default 1000), --out DIR.
+ * the scenarios), --quick (small transfers), --repeat N (runs per cell, median shown; default
+ * 1), --scenario NAME|GROUP and --contender NAME (repeatable filters), --connections N
+ * (capacity scenario, default 1000), --out DIR.
  */
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lab/paths.js';
@@ -60,6 +61,7 @@ async function scenarios(): Promise<void> {
   const results = await runScenarios({
     outDir,
     quick: flag('quick'),
+    repeat: Number(values('repeat')[0] ?? 1),
     connections: Number(values('connections')[0] ?? 1000),
     scenarios: values('scenario'),
     contenders: values('contender'),

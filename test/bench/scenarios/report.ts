@@ -15,7 +15,9 @@ export interface ResultRow {
   group: Group;
   description: string;
   contender: string;
+  /** The metrics (with repetitions: each one's median, see runs). */
   metrics: Metrics;
+  runs?: Metrics[];
   /** A failure of the harness or the contender (not a slow result). */
   error?: string;
   plot?: string;
@@ -25,6 +27,7 @@ export interface BenchResults {
   date: string;
   machine: { cpus: number; model: string; kernel: string; node: string };
   quick: boolean;
+  repeat: number;
   contenders: { name: string; description: string }[];
   unavailable: { name: string; reason: string }[];
   rows: ResultRow[];
@@ -47,7 +50,7 @@ export function summaryMarkdown(r: BenchResults): string {
   const out = [
     `# Scenario benchmarks, ${r.date}`,
     '',
-    `${r.machine.cpus} x ${r.machine.model}, Linux ${r.machine.kernel}, Node ${r.machine.node}${r.quick ? ', quick mode' : ''}. Figures, not assertions.`,
+    `${r.machine.cpus} x ${r.machine.model}, Linux ${r.machine.kernel}, Node ${r.machine.node}${r.quick ? ', quick mode' : ''}; ${r.repeat > 1 ? `median of ${r.repeat} runs per cell` : 'one run per cell'}. Figures, not assertions.`,
     'Path rates are link rates of whole Ethernet frames: TCP payload is at most 1448/1514 = 95.6% of them, so "of sum" and "of best" top out near 96%.',
     '',
   ];

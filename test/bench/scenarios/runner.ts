@@ -10,13 +10,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../lab/lab.js';
 import { FLOW_PEER } from '../../lab/paths.js';
-import { SCENARIOS, type RunOptions, type Scenario } from './catalog.js';
+import { SCENARIOS, type Measurement, type Metrics, type RunOptions, type Scenario } from './catalog.js';
 import { MANY_FILES, WEB_PORT, startServer, type Contender } from './contender.js';
 import { loadContenders } from './contenders/index.js';
 import { machine, throughputSeries, writePlot, writeResults, type BenchResults, type ResultRow } from './report.js';
 
 export interface RunnerOptions extends RunOptions {
   outDir: string;
+  /** Runs of each scenario per contender; the row shows each metric's median. */
+  repeat: number;
   /** Only these scenarios (by name or group) and contenders (by name); all when empty. */
   scenarios: string[];
   contenders: string[];
@@ -31,14 +33,37 @@ function pick<T extends { name: string; group?: string }>(all: readonly T[], fil
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Per metric: the median of the numbers, else the distinct strings joined, else null. */
+export function combineRuns(runs: readonly Metrics[]): Metrics {
+  const out: Metrics = {};
+  for (const key of [...new Set(runs.flatMap((m) => Object.keys(m)))]) {
+    const values = runs.map((m) => m[key]);
+    const nums = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+    const strs = [...new Set(values.filter((v): v is string => typeof v === 'string'))];
+    out[key] = nums.length > 0 ? (nums.length % 2 === 1 ? nums[(nums.length - 1) / 2] : (nums[nums.length / 2 - 1] + nums[nums.length / 2]) / 2) : strs.length > 0 ? strs.join(' / ') : null;
+  }
+  return out;
+}
+
 async function runOne(lab: Lab, scenario: Scenario, contender: Contender, opts: RunnerOptions): Promise<ResultRow> {
   const row: ResultRow = { scenario: scenario.name, group: scenario.group, description: scenario.description, contender: contender.name, metrics: {} };
   const from = lab.paths.map((p) => p.samples.length);
   try {
     await contender.setup(lab);
     if (scenario.plot) for (const p of lab.paths) await p.sample(SAMPLE_MS);
-    const m = await scenario.run(lab, contender, opts);
-    row.metrics = m.metrics;
+    const runs: Metrics[] = [];
+    let m: Measurement | undefined;
+    for (let i = 0; i < Math.max(1, opts.repeat); i++) {
+      if (i > 0) {
+        for (const p of lab.paths) await p.reset();
+        await sleep(500);
+      }
+      m = await scenario.run(lab, contender, opts);
+      runs.push(m.metrics);
+    }
+    if (m === undefined) throw new Error('no run');
+    row.metrics = combineRuns(runs);
+    if (runs.length > 1) row.runs = runs;
     if (scenario.plot && m.window !== undefined) {
       await sleep(SAMPLE_MS * 2);
       const w = m.window;
@@ -66,6 +91,7 @@ export async function runScenarios(opts: RunnerOptions): Promise<BenchResults> {
     date: new Date().toISOString(),
     machine: machine(),
     quick: opts.quick,
+    repeat: Math.max(1, opts.repeat),
     contenders: contenders.map((c) => ({ name: c.name, description: c.description })),
     unavailable: all.filter((c) => c.unavailable() !== undefined).map((c) => ({ name: c.name, reason: c.unavailable() ?? '' })),
     rows: [],
