@@ -21,7 +21,9 @@ import { ADDR, createTopology, destroyTopology, linkSet, NS, nsExec, nstat, rxBy
 
 const skip = privilegedSkipReason('proxy end to end in namespaces (test/e2e)', ['ip', 'tc', 'nstat', 'ss', 'curl']) !== undefined;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DIST = join(ROOT, 'test/output/e2e-dist');
+// Outside the linted tree (ESLint ignores node_modules/), inside the project so that the
+// build's imports of npm packages resolve.
+const DIST = join(ROOT, 'node_modules/.cache/mptcp-proxy-e2e');
 const CLI = join(DIST, 'proxy/cli/main.js');
 const ADDON = join(ROOT, 'mptcp/native/build/Release/mptcp_kernel.node');
 const WEB = join(ROOT, 'test/e2e/peers/web-server.mjs');
