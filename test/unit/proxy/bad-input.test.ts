@@ -188,3 +188,26 @@ describe('aggregator overload', () => {
     }
   });
 });
+
+describe('single-protocol listeners', () => {
+  it('a SOCKS-only listener refuses HTTP, an HTTP-only one answers SOCKS5 with 400; each serves its own', async () => {
+    const p = await startPair({ transport: 'tcp', clientYaml: 'socksListen: [127.0.0.1:0]\nhttpListen: [127.0.0.1:0]' });
+    try {
+      const socksPort = p.listeners.find((l) => l.mode === 'socks')?.port ?? 0;
+      const httpPort = p.listeners.find((l) => l.mode === 'http')?.port ?? 0;
+      const httpAtSocks = await exchange(socksPort, ['GET http://x.example/ HTTP/1.1\r\nHost: x\r\n\r\n']);
+      expect(httpAtSocks.data.length).toBe(0);
+      expect(p.client.counters.get('socksBadGreeting')).toBe(1);
+      const socksAtHttp = await exchange(httpPort, [Uint8Array.of(5, 1, 0)]);
+      expect(socksAtHttp.data.toString()).toMatch(/^HTTP\/1\.1 400/);
+      const viaSocks = await curl(['--socks5-hostname', `127.0.0.1:${socksPort}`, `http://127.0.0.1:${web.port}/bytes/100`]);
+      expect(viaSocks.stdout.length).toBe(100);
+      const viaHttp = await curl(['-x', `http://127.0.0.1:${httpPort}`, `http://127.0.0.1:${web.port}/bytes/100`]);
+      expect(viaHttp.stdout.length).toBe(100);
+      const pac = await curl([`http://127.0.0.1:${httpPort}/proxy.pac`]);
+      expect(pac.stdout.toString()).toContain(`return "PROXY 127.0.0.1:${httpPort}"`);
+    } finally {
+      await p.close();
+    }
+  });
+});

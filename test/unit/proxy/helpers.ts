@@ -59,6 +59,8 @@ export interface Pair {
   client: Client;
   aggregator: Aggregator;
   proxyPort: number;
+  /** Every listener's mode and port (mixed first, then socks-only, then http-only). */
+  listeners: { mode: string; port: number }[];
   fingerprint: string;
   close(): Promise<void>;
 }
@@ -101,11 +103,13 @@ requestTimeoutSeconds: 5
 ${opts.clientYaml ?? ''}`,
   );
   const client = new Client(clientCfg, mk(), () => undefined);
-  const [l] = await client.start();
+  const all = await client.start();
+  const l = all[0];
   return {
     client,
     aggregator,
     proxyPort: l.address.port,
+    listeners: all.map((x) => ({ mode: x.mode, port: x.address.port })),
     fingerprint: fp ?? '',
     close: async () => {
       await client.close();
