@@ -366,6 +366,19 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     expect(joins).toBeGreaterThanOrEqual(3); // SYN, SYN/ACK and third ACK of the join
   }, 120_000);
 
+  it('the proxy\'s userspace transport, ours at both ends, over both paths', async () => {
+    const p = port++;
+    const size = 32 * MiB;
+    const server = nsShell(pair.kernel, `node ${PEERS}/transport-peer.mjs '${JSON.stringify({ mode: 'listen', host: '0.0.0.0', port: p, locals: [pair.paths[0].kernel4], send: size, seed: 21 })}'`, 120_000);
+    await new Promise((r) => setTimeout(r, 800));
+    const client = nsShell(pair.ours, `node ${PEERS}/transport-peer.mjs '${JSON.stringify({ mode: 'connect', host: pair.paths[0].kernel4, port: p, locals: [pair.paths[0].ours4, pair.paths[1].ours4], send: size, seed: 22 })}'`, 120_000);
+    const [s, c] = [lastJson<OurResult>(await server), lastJson<OurResult>(await client)];
+    expect(s).toMatchObject({ bytes: size, sha256: digest(size, 22), error: null });
+    expect(c).toMatchObject({ bytes: size, sha256: digest(size, 21), error: null });
+    const locals = new Set(c.subflows.filter((x) => x.sent + x.received > 0).map((x) => x.local));
+    expect(locals.size, 'paths that carried data').toBe(2);
+  }, 180_000);
+
   it('MP_FASTCLOSE from us ends the kernel\'s connection; from the kernel, ours', async () => {
     const p = port++;
     const before = pair.mptcpCounters(pair.kernel);
