@@ -14,6 +14,7 @@ import { REPO_ROOT } from '../lab/paths.js';
 import { runScenarios } from './scenarios/runner.js';
 import { summaryMarkdown } from './scenarios/report.js';
 import { runTcpEngineBenchmark } from './tcp-engine-bench.js';
+import { runMptcpVethBenchmark } from './mptcp-veth-bench.js';
 import { runVethBenchmark } from './tcp-veth-bench.js';
 import { runWireBenchmarks } from './wire-bench.js';
 
@@ -46,6 +47,15 @@ function micro(): void {
     console.log('| contender | goodput | sender CPU s/GB |');
     console.log('|---|---:|---:|');
     for (const r of veth) console.log(`| ${r.contender} | ${r.gbitPerSec.toFixed(2)} Gbit/s | ${r.cpuSecondsPerGB.toFixed(2)} |`);
+  }
+
+  const mptcp = runMptcpVethBenchmark(Number(process.env.BENCH_VETH_MIB ?? 1024));
+  console.log(`\n# MPTCP over two unshaped veth paths (same run)\n`);
+  if (typeof mptcp === 'string') console.log(mptcp);
+  else {
+    console.log('| contender | goodput | sender CPU s/GB |');
+    console.log('|---|---:|---:|');
+    for (const r of mptcp) console.log(`| ${r.contender} | ${r.gbitPerSec.toFixed(2)} Gbit/s | ${r.cpuSecondsPerGB.toFixed(2)} |`);
   }
 }
 
