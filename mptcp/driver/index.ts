@@ -9,3 +9,4 @@ export * from './nft-guard.js';
 export * from './ports.js';
 export * from './raw-driver.js';
 export * from './crypto-random.js';
+export * from './interface-watcher.js';

@@ -218,27 +218,54 @@ export class RawSocketDriver {
       if (address === undefined) throw new RangeError(`RawSocketDriver: not an IP address: ${JSON.stringify(p.address)}`);
       return { path: p, address, family: address.length === 4 ? (4 as const) : (6 as const) };
     });
+    d.socketBufferBytes = opts.socketBufferBytes ?? 4 << 20;
     try {
       d.checkPorts(opts.ephemeralPorts ?? 'check', opts.sysctl ?? procFiles);
       if (opts.guard !== false) d.guard = NftGuard.install({ ...opts.guard, ports: d.ports, mark: d.mark });
-      for (const p of parsed) {
-        const filter = encodeBpf(tcpDstPortFilter(p.family, d.ports));
-        let fd: number;
-        try {
-          fd = binding.openRaw(p.family, p.address, p.path.device ?? null, d.mark, filter, opts.socketBufferBytes ?? 4 << 20);
-        } catch (e) {
-          throw describeOpenError(p.path, e);
-        }
-        const sock: Socket = { path: p.path, family: p.family, address: p.address, fd, events: 0 };
-        d.sockets.push(sock);
-        d.setEvents(sock, POLL_READABLE);
-      }
+      for (const p of parsed) d.openSocket(p.path, p.address, p.family);
     } catch (e) {
       d.dispose();
       throw e;
     }
     d.service(d.now());
     return d;
+  }
+
+  private socketBufferBytes = 4 << 20;
+
+  private openSocket(path: RawPath, address: Uint8Array, family: 4 | 6): void {
+    const filter = encodeBpf(tcpDstPortFilter(family, this.ports));
+    let fd: number;
+    try {
+      fd = this.binding.openRaw(family, address, path.device ?? null, this.mark, filter, this.socketBufferBytes);
+    } catch (e) {
+      throw describeOpenError(path, e);
+    }
+    const sock: Socket = { path, family, address, fd, events: 0 };
+    this.sockets.push(sock);
+    this.setEvents(sock, POLL_READABLE);
+  }
+
+  /**
+   * Opens a raw socket for a local address that appeared at runtime (an interface came up);
+   * nothing happens when it already has one. Throws like open() when it cannot.
+   */
+  addPath(path: RawPath): void {
+    const address = parseIp(path.address);
+    if (address === undefined) throw new RangeError(`RawSocketDriver: not an IP address: ${JSON.stringify(path.address)}`);
+    if (this.closed || this.sockets.some((s) => sameAddress(s.address, address))) return;
+    this.openSocket(path, address, address.length === 4 ? 4 : 6);
+  }
+
+  /** Closes the socket of a local address that went away; packets from it are then dropped. */
+  removePath(addressText: string): void {
+    const address = parseIp(addressText);
+    if (address === undefined) return;
+    const i = this.sockets.findIndex((s) => sameAddress(s.address, address));
+    if (i < 0) return;
+    const [sock] = this.sockets.splice(i, 1);
+    if (this.blockedOn === sock) this.blockedOn = undefined;
+    this.binding.close(sock.fd);
   }
 
   /** The open sockets: local address, device and fd (for diagnostics). */
@@ -460,4 +487,10 @@ export class RawSocketDriver {
     }
     return undefined;
   }
+}
+
+function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -95,6 +95,32 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
     this.host.listen(port, () => undefined, backlog, (now, syn, packet, local, remote) => this.onSyn(now, port, syn, packet, local, remote));
   }
 
+  /**
+   * A local address appeared (the driver can send from it): client connections open paths
+   * from it, and listeners accept on it.
+   */
+  addLocalAddress(now: number, address: Uint8Array, backup = false): void {
+    this.lastNow = now;
+    if (!this.host.addresses.some((a) => sameAddress(a, address))) this.host.addresses.push(address);
+    for (const pm of this.managers.values()) pm.addLocal(now, { address, backup });
+  }
+
+  /**
+   * A local address went away: its subflows close, and the peer hears REMOVE_ADDR for it on
+   * the connections that used it (RFC 8684 §3.4.2).
+   */
+  removeLocalAddress(now: number, address: Uint8Array): void {
+    this.lastNow = now;
+    const i = this.host.addresses.findIndex((a) => sameAddress(a, address));
+    if (i >= 0) this.host.addresses.splice(i, 1);
+    for (const c of this.conns) {
+      const ids = new Set(c.subflows.filter((s) => sameAddress(s.local, address)).map((s) => s.localAddressId));
+      this.managers.get(c)?.removeLocal(now, address);
+      for (const id of ids) c.removeAddress(id);
+      this.touched.add(c);
+    }
+  }
+
   /** The path manager of a client connection (to add or remove local addresses at runtime). */
   pathManager(conn: MptcpConnection): ClientPathManager | undefined {
     return this.managers.get(conn);
@@ -286,3 +312,9 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
 }
 
 const NONE: MptcpConnection[] = [];
+
+function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CryptoRandom } from '../../mptcp/driver/crypto-random.js';
+import { InterfaceWatcher, type InterfaceAddress } from '../../mptcp/driver/interface-watcher.js';
 import { chooseClientPortRange, readEphemeralRange, type PortRange } from '../../mptcp/driver/ports.js';
 import { RawSocketDriver } from '../../mptcp/driver/raw-driver.js';
 import { MptcpStack } from '../../mptcp/stack/mptcp-stack.js';
@@ -27,12 +28,20 @@ export interface UserspaceTransportOptions {
   extraRemoteAddresses?: string[];
   /** Ask for DSS checksums (RFC 8684 §3.3). */
   checksums?: boolean;
+  /**
+   * Follow the machine's addresses at runtime (default: when no localAddresses are given): a
+   * new address becomes a path of every connection, a vanished one is withdrawn (REMOVE_ADDR).
+   */
+  followInterfaces?: boolean;
+  /** How often the interface list is looked at (default 1000 ms). */
+  interfacePollMs?: number;
 }
 
 interface Running {
   stack: MptcpStack;
   runtime: StackRuntime<MptcpStack>;
   driver: RawSocketDriver;
+  watcher: InterfaceWatcher | null;
 }
 
 /** Global unicast addresses of up interfaces (no loopback, no link-local). */
@@ -73,7 +82,31 @@ export class UserspaceTransport implements StreamTransport {
     } catch (e) {
       throw new TransportUnavailableError('userspace', e instanceof Error ? e.message : String(e));
     }
-    return { stack, runtime, driver };
+    const follow = this.opts.followInterfaces ?? !(this.opts.localAddresses && this.opts.localAddresses.length > 0);
+    const watcher = follow ? new InterfaceWatcher(undefined, this.opts.interfacePollMs ?? 1000) : null;
+    if (watcher) {
+      const d = driver;
+      watcher.on('address-added', (a: InterfaceAddress) => {
+        const ip = parseIp(a.address);
+        if (!ip) return;
+        try {
+          d.addPath({ address: a.address });
+        } catch {
+          return; // cannot send from it (yet): a later poll will not retry, the next change will
+        }
+        stack.addLocalAddress(runtime.now(), ip);
+        d.flush();
+      });
+      watcher.on('address-removed', (a: InterfaceAddress) => {
+        const ip = parseIp(a.address);
+        if (!ip) return;
+        stack.removeLocalAddress(runtime.now(), ip);
+        d.flush();
+        d.removePath(a.address);
+      });
+      watcher.start();
+    }
+    return { stack, runtime, driver, watcher };
   }
 
   async connect(to: Endpoint, timeoutMs: number): Promise<Duplex> {
@@ -148,6 +181,7 @@ export class UserspaceTransport implements StreamTransport {
       address: { host: on.host, port: on.port },
       close: () => {
         running.stack.host.unlisten(on.port);
+        running.watcher?.stop();
         running.driver.dispose();
         this.listeners.delete(running);
         return Promise.resolve();
@@ -161,12 +195,16 @@ export class UserspaceTransport implements StreamTransport {
   }
 
   close(): Promise<void> {
-    for (const l of this.listeners) l.driver.dispose();
+    for (const l of this.listeners) {
+      l.watcher?.stop();
+      l.driver.dispose();
+    }
     this.listeners.clear();
     if (this.client) {
       // Let final segments leave before the raw sockets and the RST guard go away.
       const c = this.client;
       this.client = null;
+      c.watcher?.stop();
       return new Promise((resolve) =>
         setTimeout(() => {
           c.driver.dispose();

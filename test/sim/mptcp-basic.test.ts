@@ -68,3 +68,39 @@ describe('MPTCP in the simulator: path failure', () => {
     expect(onPath0() - beforeUp, 'bytes on path 0 after it came back').toBeGreaterThan(1_000_000);
   });
 });
+
+describe('MPTCP in the simulator: local addresses at runtime', () => {
+  it('an address that appears becomes a path; one that goes away is withdrawn with REMOVE_ADDR', () => {
+    const p = makePair({ seed: 3, paths: [{ delayMs: 5, rateBitsPerSec: 20e6 }, { delayMs: 5, rateBitsPerSec: 20e6 }] });
+    const up = pattern(12_000_000, 5);
+    const down = pattern(12_000_000, 6);
+    p.server.stack.listen(80, (c) => p.server.apps.push(new MptcpApp(c, down)));
+    const [a0, a1] = p.clientAddresses;
+    const conn = p.client.stack.connect(0, { locals: [{ address: a0 }], remotes: p.serverAddresses, port: 80 });
+    const app = new MptcpApp(conn, up);
+    p.client.apps.push(app);
+    const onA1 = () => conn.subflowStats(true).filter((s) => s.local === '10.0.2.1').reduce((n, s) => n + s.dataBytesSent + s.dataBytesReceived, 0);
+    let beforeAdd = -1;
+    let atRemove = -1;
+    p.sim.at(500, (now) => {
+      beforeAdd = onA1();
+      p.client.stack.addLocalAddress(now, a1);
+    });
+    p.sim.at(2500, (now) => {
+      atRemove = onA1();
+      p.client.stack.removeLocalAddress(now, a1);
+    });
+    p.sim.poll();
+    const done = () => app.closed && p.server.apps.length === 1 && p.server.apps[0].closed;
+    p.sim.runWhile(() => !done() && app.error === null, 120_000);
+    expect(app.error).toBeNull();
+    expect(done()).toBe(true);
+    expect(sha256(app.data())).toBe(sha256(down));
+    expect(sha256(p.server.apps[0].data())).toBe(sha256(up));
+    expect(beforeAdd).toBe(0);
+    expect(atRemove, 'bytes on the added path').toBeGreaterThan(1_000_000);
+    expect(onA1() - atRemove, 'bytes on the removed path afterwards').toBeLessThan(200_000);
+    expect(p.server.stack.counters.removeAddrReceived).toBeGreaterThanOrEqual(1);
+    expect(conn.subflowStats(true).find((s) => s.local === '10.0.2.1')?.closeReason).toMatch(/removed/);
+  });
+});
