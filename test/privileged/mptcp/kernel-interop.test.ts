@@ -379,6 +379,33 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     expect(locals.size, 'paths that carried data').toBe(2);
   }, 180_000);
 
+  it('an address added at runtime is noticed and becomes a path (ip addr add mid-transfer)', async () => {
+    const p = port++;
+    const size = 64 * MiB;
+    const added = pair.paths[1].ours4;
+    pair.exec(pair.ours, 'ip', ['addr', 'del', `${added}/24`, 'dev', pair.paths[1].devOurs]);
+    try {
+      const server = nsShell(pair.kernel, `node ${PEERS}/transport-peer.mjs '${JSON.stringify({ mode: 'listen', host: '0.0.0.0', port: p, locals: [pair.paths[0].kernel4], send: size, seed: 23 })}'`, 120_000);
+      await new Promise((r) => setTimeout(r, 800));
+      const client = nsShell(pair.ours, `node ${PEERS}/transport-peer.mjs '${JSON.stringify({ mode: 'connect', host: pair.paths[0].kernel4, port: p, send: size, seed: 24, pollMs: 200 })}'`, 120_000);
+      await new Promise((r) => setTimeout(r, 700));
+      pair.exec(pair.ours, 'ip', ['addr', 'add', `${added}/24`, 'dev', pair.paths[1].devOurs]);
+      const [s, c] = [lastJson<OurResult>(await server), lastJson<OurResult>(await client)];
+      expect(s).toMatchObject({ bytes: size, sha256: digest(size, 24), error: null });
+      expect(c).toMatchObject({ bytes: size, sha256: digest(size, 23), error: null });
+      console.log('runtime address:', JSON.stringify(c.subflows));
+      const onAdded = c.subflows.filter((x) => x.local === added);
+      expect(onAdded.length).toBeGreaterThanOrEqual(1);
+      expect(onAdded.reduce((n, x) => n + x.sent + x.received, 0)).toBeGreaterThan(size / 20);
+    } finally {
+      try {
+        pair.exec(pair.ours, 'ip', ['addr', 'add', `${added}/24`, 'dev', pair.paths[1].devOurs]);
+      } catch {
+        /* already there */
+      }
+    }
+  }, 180_000);
+
   it('MP_FASTCLOSE from us ends the kernel\'s connection; from the kernel, ours', async () => {
     const p = port++;
     const before = pair.mptcpCounters(pair.kernel);

@@ -8,7 +8,7 @@ import { produce } from './stream.mjs';
 const dist = new URL('../../../dist/', import.meta.url);
 const { createUserspaceTransport } = await import(new URL('proxy/transport/userspace.js', dist));
 const o = JSON.parse(process.argv[2]);
-const t = createUserspaceTransport({ localAddresses: o.locals });
+const t = createUserspaceTransport({ localAddresses: o.locals, interfacePollMs: o.pollMs });
 
 function run(stream) {
   return new Promise((resolve) => {
