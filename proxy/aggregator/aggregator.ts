@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { TLSSocket } from 'node:tls';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { AggregatorConfig } from '../config/aggregator-config.js';
 import { readFrame, writeFrame } from '../protocol/frame-stream.js';
 import { channelBinding, helloMacMatches } from '../protocol/hello-proof.js';
@@ -61,6 +61,7 @@ export class Aggregator {
   /** Streams not yet authenticated (TLS handshake or HELLO pending), capped. */
   private unauthenticated = 0;
   private readonly log: (line: string) => void;
+  private readonly secureContext: SecureContext | undefined;
 
   constructor(
     private readonly config: AggregatorConfig,
@@ -70,6 +71,8 @@ export class Aggregator {
   ) {
     if (!config.plaintext && identity === undefined) throw new Error('TLS needs an identity (key and certificate)');
     this.policy = new DestinationPolicy(config.destinations.allow, config.destinations.deny);
+    // One TLS context for every stream: the key and certificate are parsed once.
+    this.secureContext = identity === undefined ? undefined : createSecureContext({ key: identity.keyPem, cert: identity.certPem, minVersion: 'TLSv1.3' });
     this.secrets = new Map(config.clients.map((c) => [c.id, c.secret]));
     this.log = deps.log ?? ((l) => process.stderr.write(`${l}\n`));
   }
@@ -121,7 +124,7 @@ export class Aggregator {
     let conn: Duplex = raw;
     let tls: TLSSocket | undefined;
     if (!this.config.plaintext && this.identity !== undefined) {
-      tls = new TLSSocket(raw, { isServer: true, key: this.identity.keyPem, cert: this.identity.certPem, minVersion: 'TLSv1.3' });
+      tls = new TLSSocket(raw, { isServer: true, secureContext: this.secureContext });
       tls.on('error', () => undefined);
       layerOn(tls, raw);
       const ok = await new Promise<boolean>((resolve) => {
