@@ -7,7 +7,7 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bitString, explicit, integer, oid, sequence, set, time, utf8String } from './der.js';
+import { bitString, explicit, integer, oid, sequence, set, time, tlv, utf8String } from './der.js';
 
 const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2'; // RFC 5758 §3.2
 const COMMON_NAME = '2.5.4.3';
@@ -24,8 +24,14 @@ function pem(label: string, der: Uint8Array): string {
   return `-----BEGIN ${label}-----\n${b64.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
 }
 
-/** A new key and self-signed certificate valid from yesterday for `years` years. */
-export function createSelfSigned(commonName: string, years = 20, now = new Date()): TlsIdentity {
+const SUBJECT_ALT_NAME = '2.5.29.17';
+
+/**
+ * A new key and self-signed certificate valid from yesterday for `years` years. `dnsNames`
+ * become a subjectAltName extension (RFC 5280 §4.2.1.6), for certificates that clients check
+ * by name (the aggregator's is pinned and needs none).
+ */
+export function createSelfSigned(commonName: string, years = 20, now = new Date(), dnsNames: readonly string[] = []): TlsIdentity {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const serial = randomBytes(16);
@@ -36,6 +42,8 @@ export function createSelfSigned(commonName: string, years = 20, now = new Date(
   const notBefore = new Date(now.getTime() - 86_400_000);
   const notAfter = new Date(now.getTime());
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + years);
+  const san = sequence(...dnsNames.map((n) => tlv(0x82, new TextEncoder().encode(n)))); // [2] IMPLICIT IA5String
+  const extensions = dnsNames.length === 0 ? [] : [explicit(3, sequence(sequence(oid(SUBJECT_ALT_NAME), tlv(0x04, san))))];
   const tbs = sequence(
     explicit(0, integer(Uint8Array.of(2))), // v3
     integer(serial),
@@ -44,6 +52,7 @@ export function createSelfSigned(commonName: string, years = 20, now = new Date(
     sequence(time(notBefore), time(notAfter)),
     name,
     spki,
+    ...extensions,
   );
   const signature = sign('sha256', tbs, privateKey); // DER ECDSA-Sig-Value
   const cert = sequence(tbs, alg, bitString(signature));

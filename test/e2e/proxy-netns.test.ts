@@ -2,7 +2,7 @@
  * The proxy end to end in network namespaces (support/topology.ts): curl on a client host
  * with two paths, our client and aggregator over kernel MPTCP (one subflow per path), a web
  * host behind the aggregator. Proves: SOCKS5 (socks5h names, IPv4 and IPv6 literals), HTTP
- * CONNECT and plain-http proxying, 100 parallel downloads of 1 KiB to 64 MiB and 16 MiB
+ * CONNECT and plain-http proxying, HTTPS through CONNECT and SOCKS5 (test CA), 100 parallel downloads of 1 KiB to 64 MiB and 16 MiB
  * uploads byte-exact (sha256), both paths
  * carrying data, every stream an MPTCP connection with a joined subflow (nstat, ss -M),
  * Happy Eyeballs preferring IPv6 for a dual-stack name, the destination policy (loopback
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { privilegedSkipReason } from '../support/privileges.js';
+import { createSelfSigned } from '../../proxy/tls/certificate.js';
 import { body, sha256 } from '../unit/proxy/helpers.js';
 import { ADDR, createTopology, destroyTopology, linkSet, NS, nsExec, nstat, rxBytes, startProgram, txBytes, WEB_NAME, type Program } from './support/topology.js';
 
@@ -100,7 +101,11 @@ requestTimeoutSeconds: 10
     }
     if (!existsSync(CLI)) throw new Error(`${CLI} missing after build`);
     createTopology();
-    webServer = startProgram(NS.web, 'node', [WEB, '8080']);
+    // A test CA's certificate for the web host's HTTPS side (name web.e2e).
+    const webTls = createSelfSigned('e2e test web', 1, new Date(), [WEB_NAME]);
+    writeFileSync(join(dir, 'web-cert.pem'), webTls.certPem);
+    writeFileSync(join(dir, 'web-key.pem'), webTls.keyPem);
+    webServer = startProgram(NS.web, 'node', [WEB, '8080', '8443', join(dir, 'web-cert.pem'), join(dir, 'web-key.pem')]);
     await webServer.waitFor(/listening/);
     writeFileSync(
       aggConfig,
@@ -187,6 +192,20 @@ destinations:
     const tx = [txBytes(NS.client, 'e2ec1') - tx0[0], txBytes(NS.client, 'e2ec2') - tx0[1]];
     console.log(`e2e: uploads of 2 x 16 MiB; path 1 sent ${(tx[0] / MiB).toFixed(1)} MiB, path 2 ${(tx[1] / MiB).toFixed(1)} MiB`);
     for (const t of tx) expect(t).toBeGreaterThan(32 * MiB * 0.15);
+  });
+
+  it('carries HTTPS end to end: CONNECT and SOCKS5 to a server with a test CA, certificate checked by curl', async () => {
+    const ca = ['--cacert', join(dir, 'web-cert.pem')];
+    const size = 3 * MiB;
+    const viaConnect = await curlIn(NS.client, [...ca, ...httpProxy, `https://${WEB_NAME}:8443/bytes/${size}`]);
+    expect(viaConnect.stderr).toBe('');
+    expect(sha256(viaConnect.stdout)).toBe(shaOf(size));
+    const viaSocks = await curlIn(NS.client, [...ca, ...socks, `https://${WEB_NAME}:8443/bytes/${size}`]);
+    expect(viaSocks.stderr).toBe('');
+    expect(sha256(viaSocks.stdout)).toBe(shaOf(size));
+    // The certificate check is real: a wrong name fails.
+    const wrongName = await curlIn(NS.client, [...ca, ...socks, `https://${ADDR.web4}:8443/bytes/1`]);
+    expect(wrongName.code).toBe(60); // CURLE_PEER_FAILED_VERIFICATION
   });
 
   it('connects to a dual-stack name over IPv6 first (Happy Eyeballs v2)', async () => {

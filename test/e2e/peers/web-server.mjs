@@ -3,11 +3,15 @@
 //                  test/unit/proxy/helpers.ts body()), streamed with backpressure;
 //   POST /upload   the sha256 (hex) of the request body;
 //   GET  /whoami   the client address it sees (which family the aggregator used).
+// With TLSPORT CERT KEY it also serves the same over HTTPS (a test CA's certificate).
 // Prints "listening PORT" when ready.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 
 const port = Number(process.argv[2] ?? 8080);
+const [tlsPort, certFile, keyFile] = process.argv.slice(3);
 
 function* chunks(size) {
   let x = 1;
@@ -25,7 +29,7 @@ function* chunks(size) {
   }
 }
 
-const server = createServer((req, res) => {
+function handle(req, res) {
   const m = /^\/bytes\/(\d+)/.exec(req.url ?? '');
   if (m) {
     const size = Number(m[1]);
@@ -50,6 +54,13 @@ const server = createServer((req, res) => {
   if (req.url === '/whoami') return void res.end(String(req.socket.remoteAddress));
   res.writeHead(404);
   res.end('not found\n');
-});
-server.listen({ port, host: '::', ipv6Only: false }, () => console.log(`listening ${port}`));
+}
+
+const listening = [];
+listening.push(new Promise((r) => createServer(handle).listen({ port, host: '::', ipv6Only: false }, r)));
+if (tlsPort !== undefined) {
+  const tls = createHttpsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, handle);
+  listening.push(new Promise((r) => tls.listen({ port: Number(tlsPort), host: '::', ipv6Only: false }, r)));
+}
+Promise.all(listening).then(() => console.log(`listening ${port}${tlsPort !== undefined ? ` and ${tlsPort} (https)` : ''}`));
 process.on('SIGTERM', () => process.exit(0));

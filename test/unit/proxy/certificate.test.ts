@@ -73,6 +73,23 @@ describe('self-signed certificate', () => {
     expect(statSync(join(dir, 'aggregator-key.pem')).mode & 0o777).toBe(0o600);
   });
 
+  it('carries subjectAltName DNS names when asked, and a TLS client checks them', async () => {
+    const named = createSelfSigned('web', 1, new Date(), ['web.test', 'localhost']);
+    expect(new X509Certificate(named.certPem).subjectAltName).toBe('DNS:web.test, DNS:localhost');
+    const server = createServer({ key: named.keyPem, cert: named.certPem }, (s) => s.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const attempt = (servername: string) =>
+      new Promise<string>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port, servername, ca: named.certPem });
+        s.once('secureConnect', () => resolve('ok'));
+        s.once('error', (e: Error & { code?: string }) => resolve(e.code ?? e.message));
+      });
+    expect(await attempt('localhost')).toBe('ok');
+    expect(await attempt('other.test')).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+    server.close();
+  });
+
   it('normalizes fingerprints written with colons or a prefix, and rejects others', () => {
     const colons = id.fingerprint.toUpperCase().match(/../g)?.join(':') ?? '';
     expect(normalizeFingerprint(colons)).toBe(id.fingerprint);
