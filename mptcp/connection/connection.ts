@@ -12,6 +12,7 @@ import { addAddrHmac } from '../wire/crypto.js';
 import { formatIp } from '../wire/ip-address.js';
 import { ADD_ADDR_FLAG_ECHO, MPC_FLAG_CHECKSUM, TcpRstReason, type AddAddrOption, type MptcpOption } from '../wire/mptcp-option-types.js';
 import type { Scheduler } from '../sched/scheduler.js';
+import type { TcpConnection } from '../tcp/connection.js';
 import { deriveKey, type MptcpKey } from './keys.js';
 import type { MptcpConfig, MptcpCounters, MptcpEvent, MptcpResetReason, SubflowStats } from './mptcp-types.js';
 import type { Subflow } from './subflow.js';
@@ -394,22 +395,22 @@ export class MptcpConnection implements SubflowOwner {
         continue;
       }
       const n = Math.min(room, end - start, this.scratch.length);
-      this.sendBuf.copyOut(start - this.sndUna, n, this.scratch, 0);
       r[0] = start + n;
       this.counters.reinjectedBytes += n;
-      return { dsn: start, data: this.scratch.subarray(0, n), reinjection: true, dataFin: false };
+      return { dsn: start, length: n, reinjection: true, dataFin: false };
     }
-    const queuedEnd = this.sndUna + this.sendBuf.length;
+    // Data ends where the DATA_FIN is (its DSN is no byte of the buffer).
+    const queuedEnd = this.dataFinSeq >= 0 ? this.dataFinSeq : this.sndUna + this.sendBuf.length;
     let n = Math.min(room, queuedEnd - this.sndNxt, this.scratch.length);
     if (!this.fallback) n = Math.min(n, this.peerWindowRight - this.sndNxt);
     if (n <= 0) return null;
     if (!this.fallback && !this.scheduler.allow(s, this.subflows)) return null;
     const dsn = this.sndNxt;
-    this.sendBuf.copyOut(dsn - this.sndUna, n, this.scratch, 0);
     this.sndNxt += n;
     if (this.fallback) {
-      this.releaseToSubflow();
-      return { dsn, data: this.scratch.subarray(0, n), reinjection: false, dataFin: false };
+      // Handed over now: the subflow copies it before the buffer lets go (releaseAfterCopy).
+      this.releasePending = true;
+      return { dsn, length: n, reinjection: false, dataFin: false };
     }
     // The last chunk carries the DATA_FIN in its mapping (§3.3.3); a pure ACK repeats it if needed.
     const dataFin = this.sndNxt === this.dataFinSeq && !this.dataFinAcked;
@@ -417,7 +418,22 @@ export class MptcpConnection implements SubflowOwner {
       this.dataFinPending = true;
       this.dataFinSentAt = now;
     }
-    return { dsn, data: this.scratch.subarray(0, n), reinjection: false, dataFin };
+    return { dsn, length: n, reinjection: false, dataFin };
+  }
+
+  private releasePending = false;
+
+  copySendData(dsn: number, length: number, to: TcpConnection): void {
+    to.enqueueFrom(this.sendBuf, dsn - this.sndUna, length);
+    if (this.releasePending) {
+      this.releasePending = false;
+      this.releaseToSubflow();
+    }
+  }
+
+  sendData(dsn: number, length: number): Uint8Array {
+    this.sendBuf.copyOut(dsn - this.sndUna, length, this.scratch, 0);
+    return this.scratch.subarray(0, length);
   }
 
   private checkDataFinReady(): void {
@@ -468,6 +484,7 @@ export class MptcpConnection implements SubflowOwner {
       const dataEnd = this.dataFinSeq >= 0 ? Math.min(ack, this.dataFinSeq) : ack;
       this.sendBuf.drop(Math.max(0, dataEnd - this.sndUna));
       this.sndUna = ack;
+      if (this.sndNxt < ack) this.sndNxt = ack; // the DATA_FIN's DSN, acknowledged
       if (this.fallback && this.sndNxt < ack) this.sndNxt = ack;
       if (this.dataFinSeq >= 0 && ack > this.dataFinSeq && !this.dataFinAcked) {
         this.dataFinAcked = true;
@@ -497,7 +514,7 @@ export class MptcpConnection implements SubflowOwner {
       len = data.length;
     }
     if (dsn === this.rcvNxt) {
-      this.recvQueue.pushOwned(data);
+      this.recvQueue.push(data); // a copy: `data` may be a view of the subflow's buffer
       this.rcvNxt += len;
       for (let more = this.reassembly.takeInOrder(this.rcvNxt); more; more = this.reassembly.takeInOrder(this.rcvNxt)) {
         this.recvQueue.pushOwned(more);

@@ -3,15 +3,16 @@
  * and negotiated features, the connection-level sequence state its DSS options carry, and the
  * callbacks through which the subflow reports what it received.
  */
+import type { TcpConnection } from '../tcp/connection.js';
 import type { AddAddrOption, MptcpOption } from '../wire/mptcp-option-types.js';
 import type { MptcpKey } from './keys.js';
 import type { MptcpConfig, MptcpCounters } from './mptcp-types.js';
 import type { Subflow } from './subflow.js';
 
-/** A chunk the connection hands a subflow to send: its first DSN and bytes. */
+/** A chunk the connection hands a subflow to send: its first DSN and length. */
 export interface ScheduledChunk {
   dsn: number;
-  data: Uint8Array;
+  length: number;
   /** Data sent before on another subflow (not counted as new). */
   reinjection: boolean;
   /** The connection's DATA_FIN follows the chunk's last byte (the mapping counts it). */
@@ -59,6 +60,10 @@ export interface SubflowOwner {
   onMpFail(now: number, s: Subflow): void;
   onChecksumFailure(now: number, s: Subflow): void;
   pull(now: number, s: Subflow, room: number): ScheduledChunk | null;
+  /** Appends send-buffer bytes [dsn, dsn + length) to a subflow engine's queue (one copy). */
+  copySendData(dsn: number, length: number, to: TcpConnection): void;
+  /** Send-buffer bytes [dsn, dsn + length) as one contiguous view (valid until the next call). */
+  sendData(dsn: number, length: number): Uint8Array;
   onDataFinSent(s: Subflow): void;
   pendingSignal(s: Subflow): MptcpOption | null;
   onSignalSent(s: Subflow, opt: MptcpOption): void;

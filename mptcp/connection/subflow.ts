@@ -409,42 +409,50 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
 
   /** Reads the subflow's in-order bytes and hands them to the connection by DSN. */
   drain(now: number): void {
+    this.drainNow = now;
+    this.tcp.consume(now, Infinity, this.deliverView);
+  }
+
+  private drainNow = 0;
+  /** Bound once: consume() calls it with views of the engine's receive queue (no copies here). */
+  private readonly deliverView = (data: Uint8Array): void => this.deliver(this.drainNow, data);
+
+  /** Maps in-order subflow bytes to DSNs and hands them to the connection (which copies them). */
+  private deliver(now: number, data: Uint8Array): void {
     const o = this.owner;
-    for (let data = this.tcp.read(now); data; data = this.tcp.read(now)) {
-      let off = 0;
-      while (off < data.length) {
-        const seq = this.readSeq;
-        if (o.fallback && this.rx.find(seq) < 0) {
-          const n = data.length - off;
-          o.onData(now, seq - o.fallbackOffset, data.subarray(off, off + n), this);
-          this.dataBytesReceived += n;
-          this.readSeq += n;
-          off += n;
-          continue;
-        }
-        const i = this.rx.find(seq);
-        if (i < 0 && this.role === 'mpc-initiator' && this.mpcUnconfirmed && o.canFallBack(this)) {
-          // The peer sends data without a DSS before ever showing it has our key: it fell back
-          // to TCP (our third ACK's MP_CAPABLE never reached it, §3.1). So do we (as Linux).
-          o.onFallback(now, this, 'peer fell back to TCP');
-          continue;
-        }
-        if (i < 0) {
-          // Subflow bytes without a mapping: the peer broke the protocol (§3.3.1).
-          o.counters.dataOutsideMapping++;
-          this.fail(now, 'data outside any DSS mapping', TcpRstReason.MPTCP_ERROR);
-          return;
-        }
-        const mapSsn = this.rx.ssnAt(i);
-        const n = Math.min(data.length - off, mapSsn + this.rx.subflowLength(i) - seq);
-        const piece = data.subarray(off, off + n);
-        if (o.checksums && !this.checkPiece(now, i, seq - mapSsn, piece)) return;
-        o.onData(now, this.rx.dsnAt(i) + (seq - mapSsn), piece, this);
+    let off = 0;
+    while (off < data.length && this.phase !== 'closed') {
+      const seq = this.readSeq;
+      if (o.fallback && this.rx.find(seq) < 0) {
+        const n = data.length - off;
+        o.onData(now, seq - o.fallbackOffset, data.subarray(off, off + n), this);
         this.dataBytesReceived += n;
         this.readSeq += n;
         off += n;
-        this.rx.trimBefore(this.readSeq);
+        continue;
       }
+      const i = this.rx.find(seq);
+      if (i < 0 && this.role === 'mpc-initiator' && this.mpcUnconfirmed && o.canFallBack(this)) {
+        // The peer sends data without a DSS before ever showing it has our key: it fell back
+        // to TCP (our third ACK's MP_CAPABLE never reached it, §3.1). So do we (as Linux).
+        o.onFallback(now, this, 'peer fell back to TCP');
+        continue;
+      }
+      if (i < 0) {
+        // Subflow bytes without a mapping: the peer broke the protocol (§3.3.1).
+        o.counters.dataOutsideMapping++;
+        this.fail(now, 'data outside any DSS mapping', TcpRstReason.MPTCP_ERROR);
+        return;
+      }
+      const mapSsn = this.rx.ssnAt(i);
+      const n = Math.min(data.length - off, mapSsn + this.rx.subflowLength(i) - seq);
+      const piece = data.subarray(off, off + n);
+      if (o.checksums && !this.checkPiece(now, i, seq - mapSsn, piece)) return;
+      o.onData(now, this.rx.dsnAt(i) + (seq - mapSsn), piece, this);
+      this.dataBytesReceived += n;
+      this.readSeq += n;
+      off += n;
+      this.rx.trimBefore(this.readSeq);
     }
   }
 
@@ -497,20 +505,17 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     const ssn = this.tcp.sendQueuedEnd;
     const chunk = this.owner.pull(now, this, room);
     if (!chunk) return;
-    const data = chunk.data;
+    const len = chunk.length;
     let csum = 0;
     if (this.owner.checksums && !this.owner.fallback) {
-      const r = this.owner.localKey;
-      csum = dssChecksum(dsnWireHi(r.idsnHi, r.idsnLo, chunk.dsn), dsnWireLo(r.idsnLo, chunk.dsn), ssn, data.length, data);
-    }
-    if (this.owner.checksums && chunk.dataFin && !this.owner.fallback) {
       // The DATA_FIN counts in the mapping's data-level length, so in its checksum too (§3.3.1).
       const r = this.owner.localKey;
-      csum = dssChecksum(dsnWireHi(r.idsnHi, r.idsnLo, chunk.dsn), dsnWireLo(r.idsnLo, chunk.dsn), ssn, data.length + 1, data);
+      const data = this.owner.sendData(chunk.dsn, len);
+      csum = dssChecksum(dsnWireHi(r.idsnHi, r.idsnLo, chunk.dsn), dsnWireLo(r.idsnLo, chunk.dsn), ssn, len + (chunk.dataFin ? 1 : 0), data);
     }
-    if (!this.owner.fallback) this.tx.push(ssn, chunk.dsn, data.length + (chunk.dataFin ? 1 : 0), csum, chunk.dataFin ? MAPPING_DATA_FIN : 0);
-    if (!chunk.reinjection) this.dataBytesSent += data.length;
-    this.tcp.enqueue(data);
+    if (!this.owner.fallback) this.tx.push(ssn, chunk.dsn, len + (chunk.dataFin ? 1 : 0), csum, chunk.dataFin ? MAPPING_DATA_FIN : 0);
+    if (!chunk.reinjection) this.dataBytesSent += len;
+    this.owner.copySendData(chunk.dsn, len, this.tcp);
   }
 
   writeOptions(out: Uint8Array, p: number, seq: number, len: number, flags: number, room: number): number {

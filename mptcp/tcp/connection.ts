@@ -244,6 +244,24 @@ export class TcpConnection {
     return Math.max(0, Math.floor(Math.min(this.cc.cwnd - pipe, this.sndUna + this.sndWnd - this.sndNxt)));
   }
 
+  /**
+   * Hands in-order data to `visit` as views valid only during the call (no copy, no
+   * allocation), up to `max` bytes; returns the bytes consumed. For the subflow layer.
+   */
+  consume(now: number, max: number, visit: (view: Uint8Array) => void): number {
+    if (this.recvQueue.length === 0) return 0;
+    const n = this.recvQueue.consume(max, visit);
+    this.copied += n;
+    this.autotune(now);
+    this.maybeWindowUpdate();
+    return n;
+  }
+
+  /** Appends `length` bytes of `src` from `offset` (the subflow layer's scheduled data). */
+  enqueueFrom(src: ByteQueue, offset: number, length: number): void {
+    this.sendQueue.appendFrom(src, offset, length);
+  }
+
   /** Takes up to `max` bytes of in-order data (null when none). */
   read(now: number, max = Infinity): Uint8Array | null {
     if (this.recvQueue.length === 0) return null;
