@@ -281,6 +281,13 @@ export class MptcpConnection implements SubflowOwner {
       this.enterClosed({ type: 'reset', reason: this.state === 'connecting' ? connectFailure(s.closeReason) : 'peer-reset' });
       return;
     }
+    if (this.subflows.length === 0 && this.state === 'established' && peerEnded(s)) {
+      // The peer reset our last subflow (a RST, with or without MP_TCPRST) or refused a join
+      // to this connection: it has no more use for it. Waiting for a rejoin would only delay
+      // the application's error (a timeout, by contrast, may be a path that comes back).
+      this.enterClosed({ type: 'reset', reason: 'peer-reset' });
+      return;
+    }
     if (this.subflows.length === 0) this.noSubflowDeadline = now + this.config.noSubflowTimeoutMs;
     this.ackOnBest();
   }
@@ -717,6 +724,11 @@ export class MptcpConnection implements SubflowOwner {
   markAnnounced(): void {
     this.reported = true;
   }
+}
+
+/** The subflow ended because the peer said so (RST on an established subflow, or a refused join). */
+function peerEnded(s: Subflow): boolean {
+  return s.peerResetReason >= 0 || s.closeReason === 'peer-reset' || (s.role === 'join-initiator' && s.closeReason === 'refused');
 }
 
 function subflowFinAcked(state: string, closeReason: string): boolean {

@@ -104,3 +104,23 @@ describe('MPTCP in the simulator: local addresses at runtime', () => {
     expect(conn.subflowStats(true).find((s) => s.local === '10.0.2.1')?.closeReason).toMatch(/removed/);
   });
 });
+
+describe('MPTCP in the simulator: the peer resets the last subflow', () => {
+  it('MP_TCPRST on the only subflow ends the connection on our side at once (no wait for a rejoin)', () => {
+    const p = makePair({ seed: 4, paths: [{ delayMs: 5, rateBitsPerSec: 20e6 }] });
+    p.server.stack.listen(80, (c) => p.server.apps.push(new MptcpApp(c, pattern(5_000_000, 7))));
+    const conn = p.client.stack.connect(0, { locals: [{ address: p.clientAddresses[0] }], remotes: p.serverAddresses, port: 80 });
+    const app = new MptcpApp(conn, pattern(5_000_000, 8));
+    p.client.apps.push(app);
+    p.sim.at(300, (now) => {
+      const srv = p.server.apps[0].conn;
+      srv.subflows[0].fail(now, 'test: administratively reset', 3);
+    });
+    p.sim.poll();
+    p.sim.runWhile(() => app.error === null, 120_000);
+    expect(app.error).toBe('peer-reset');
+    expect(p.sim.now).toBeLessThan(1000);
+    expect(p.client.stack.counters.mpTcpRstReceived).toBe(1);
+    expect(conn.subflowStats(true)[0].closeReason).toMatch(/MP_TCPRST reason 3/);
+  });
+});

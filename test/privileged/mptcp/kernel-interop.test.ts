@@ -255,6 +255,8 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     expect(toSignalled[0].sent + toSignalled[0].received).toBeGreaterThan(0);
     expect(r.ours.counters.removeAddrReceived).toBeGreaterThanOrEqual(1);
     expect(toSignalled[0].closeReason).toMatch(/removed/);
+    // The kernel also resets the removed subflow with MP_TCPRST (MPRstTx); we read it.
+    if ((r.kernel.MPRstTx ?? 0) > 0) expect(r.ours.counters.mpTcpRstReceived ?? 0).toBeGreaterThanOrEqual(1);
   }, 300_000);
 
   it('our ADD_ADDR is accepted by the kernel client, which joins the announced address', async () => {
