@@ -5,6 +5,7 @@
  * every problem found.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseCidr, type Cidr } from '../protocol/ip.js';
 import { isValidClientId } from '../protocol/frame.js';
 import { TRANSPORT_KINDS, type Endpoint, type TransportKind } from '../transport/transport.js';
@@ -88,6 +89,11 @@ export function parseAggregatorConfig(text: string, file = 'aggregator.yaml'): A
     },
     destinations: { allow: cidrs(r, ['destinations', 'allow']), deny: cidrs(r, ['destinations', 'deny']) },
   };
+  if (cfg.transport === 'userspace') {
+    // Raw sockets are opened per local address, on a known port.
+    if (isIP(cfg.listen.host) === 0) r.problem(['listen'], `the userspace transport listens on an IP address or 0.0.0.0 / [::], not '${cfg.listen.host}'`);
+    if (cfg.listen.port === 0) r.problem(['listen'], 'the userspace transport needs an explicit port');
+  }
   r.checkUnknownKeys();
   if (r.issues.length > 0) throw new ConfigError(file, r.issues);
   return cfg;

@@ -1,9 +1,11 @@
 /**
  * The client's configuration (client.yaml): where the aggregator is and how to trust it,
- * the client's identity, the local listeners, optional local authentication, the stream pool
- * and timeouts. `parseClientConfig` returns the typed config or every problem found.
+ * the client's identity, the local listeners, optional local authentication, the stream pool,
+ * timeouts, and for the userspace transport the local addresses to use as paths.
+ * `parseClientConfig` returns the typed config or every problem found.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { normalizeFingerprint } from '../tls/certificate.js';
 import { isValidClientId } from '../protocol/frame.js';
 import { TRANSPORT_KINDS, type Endpoint, type TransportKind } from '../transport/transport.js';
@@ -12,8 +14,21 @@ import { ConfigError, ConfigReader, parseEndpointText } from './reader.js';
 
 export const MIN_SECRET_LENGTH = 16;
 
+/** One path of the userspace transport: a local address (and optionally its device). */
+export interface ClientPath {
+  address: string;
+  /** Used only when the other paths fail (MP_JOIN with the B flag). */
+  backup: boolean;
+  device: string | undefined;
+}
+
 export interface ClientConfig {
   transport: TransportKind;
+  /**
+   * userspace transport: the local addresses to use, one per path, in order of preference.
+   * Empty: every global address of an up interface, following address changes at runtime.
+   */
+  paths: ClientPath[];
   aggregator: { host: string; port: number; fingerprint: string | undefined; clientId: string; secret: string };
   /** TLS off between client and aggregator: only when explicitly configured. */
   plaintext: boolean;
@@ -49,6 +64,25 @@ function endpoints(r: ConfigReader, key: string, dflt: Endpoint[]): Endpoint[] {
   return out;
 }
 
+/** `paths:` entries: "10.0.0.2" or { address, backup?, device? }. */
+function paths(r: ConfigReader): ClientPath[] {
+  const n = r.listLength(['paths']);
+  const out: ClientPath[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = r.value(['paths', i]);
+    const isMap = v !== null && typeof v === 'object' && !Array.isArray(v);
+    const address = isMap ? r.string(['paths', i, 'address']) : r.string(['paths', i]);
+    const backup = isMap ? r.boolean(['paths', i, 'backup'], false) : false;
+    const device = isMap ? r.optionalString(['paths', i, 'device']) : undefined;
+    if (isMap) for (const k of Object.keys(v)) if (!['address', 'backup', 'device'].includes(k)) r.problem(['paths', i, k], 'unknown key');
+    if (address === undefined) continue;
+    if (isIP(address) === 0) r.problem(isMap ? ['paths', i, 'address'] : ['paths', i], `'${address}' is not an IP address (a path is a local address)`);
+    else if (out.some((p) => p.address === address)) r.problem(['paths', i], `duplicate path ${address}`);
+    else out.push({ address, backup, device });
+  }
+  return out;
+}
+
 export function parseClientConfig(text: string, file = 'client.yaml'): ClientConfig {
   const r = new ConfigReader(text);
   const plaintext = r.boolean(['plaintext'], false);
@@ -69,6 +103,7 @@ export function parseClientConfig(text: string, file = 'client.yaml'): ClientCon
   if (pool.max < pool.min) r.problem(['pool', 'max'], 'must be >= pool.min');
   const cfg: ClientConfig = {
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
+    paths: paths(r),
     aggregator: {
       host: r.string(['aggregator', 'host']) ?? '',
       port: r.number(['aggregator', 'port'], 8443, 1, 65535),
@@ -89,6 +124,7 @@ export function parseClientConfig(text: string, file = 'client.yaml'): ClientCon
     maxHeaderBytes: r.number(['maxHeaderBytes'], 16_384, 1024, 1_048_576),
     policy: r.number(['policy'], 0, 0, 65535),
   };
+  if (cfg.paths.length > 0 && cfg.transport !== 'userspace') r.problem(['paths'], `only the userspace transport takes paths (with '${cfg.transport}', set them up in the OS)`);
   r.checkUnknownKeys();
   if (r.issues.length > 0) throw new ConfigError(file, r.issues);
   return cfg;

@@ -1,8 +1,8 @@
 /**
  * The one interface the proxy uses to reach the aggregator: "open a multipath stream to the
  * aggregator" and "accept streams". Implementations: kernel.ts (Linux kernel MPTCP through an
- * IPPROTO_MPTCP socket handed to Node), tcp.ts (plain TCP, diagnostic) and, when issue 4
- * lands, userspace.ts (our MPTCP stack on raw sockets; see select.ts for the slot).
+ * IPPROTO_MPTCP socket handed to Node), tcp.ts (plain TCP, diagnostic) and userspace.ts
+ * (our MPTCP stack on raw sockets, the default; select.ts chooses).
  *
  * A stream is a Node Duplex carrying bytes in order; TLS and the proxy framing run on top. It
  * must support half-close (end() sends our FIN while reading goes on) and destroy().
@@ -59,8 +59,11 @@ export interface StreamTransport {
 /** Thrown (as a rejection) when a transport cannot be used here at all. */
 export class TransportUnavailableError extends Error {
   readonly code = 'TRANSPORT_UNAVAILABLE';
-  constructor(kind: TransportKind, reason: string) {
+  /** What the user can do about it (run as root, another transport, ...), when known. */
+  readonly fix: string | undefined;
+  constructor(kind: TransportKind, reason: string, fix?: string) {
     super(`transport '${kind}' unavailable: ${reason}`);
+    this.fix = fix;
     this.name = 'TransportUnavailableError';
   }
 }

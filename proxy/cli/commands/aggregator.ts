@@ -8,7 +8,8 @@ import { Aggregator } from '../../aggregator/aggregator.js';
 import { loadAggregatorConfig, type AggregatorConfig } from '../../config/aggregator-config.js';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../tls/certificate.js';
 import { createTransport } from '../../transport/select.js';
-import { parseProxyArgs, untilSignal } from './proxy-args.js';
+import { parseProxyArgs, reportTransportFailure, untilSignal } from './proxy-args.js';
+import type { Endpoint, StreamTransport } from '../../transport/transport.js';
 
 const USAGE = `Usage: mptcp-proxy aggregator --config aggregator.yaml [--print-client-config]
 
@@ -49,6 +50,12 @@ export async function runAggregator(args: string[]): Promise<number> {
     process.stderr.write(`mptcp-proxy aggregator: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
+  let transport: StreamTransport;
+  try {
+    transport = await createTransport(cfg.transport);
+  } catch (e) {
+    return reportTransportFailure('aggregator', a.config, e);
+  }
   let identity: (TlsIdentity & { created: boolean }) | undefined;
   if (!cfg.plaintext) {
     identity = loadOrCreateIdentity(cfg.stateDir);
@@ -57,9 +64,14 @@ export async function runAggregator(args: string[]): Promise<number> {
   if (identity?.created === true || a.flags.has('--print-client-config')) {
     for (const c of cfg.clients) process.stdout.write(`\n${clientConfigText(cfg, identity?.fingerprint, c)}`);
   }
-  const transport = await createTransport(cfg.transport);
   const agg = new Aggregator(cfg, transport, identity);
-  const at = await agg.start();
+  let at: Endpoint;
+  try {
+    at = await agg.start();
+  } catch (e) {
+    await transport.close();
+    return reportTransportFailure('aggregator', a.config, e);
+  }
   process.stdout.write(`aggregator: listening on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port} over ${cfg.transport}\n`);
   const sig = await untilSignal();
   process.stdout.write(`aggregator: ${sig}, stopping; counters ${JSON.stringify(agg.counters.snapshot())}\n`);

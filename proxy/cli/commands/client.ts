@@ -8,7 +8,9 @@ import { ConfigError } from '../../config/reader.js';
 import { loadClientConfig, type ClientConfig } from '../../config/client-config.js';
 import { formatTarget, targetFromHost, isTargetError } from '../../protocol/target.js';
 import { createTransport } from '../../transport/select.js';
-import { parseProxyArgs, untilSignal } from './proxy-args.js';
+import { parseProxyArgs, reportTransportFailure, untilSignal } from './proxy-args.js';
+import type { LocalListener } from '../../client/listener.js';
+import type { StreamTransport } from '../../transport/transport.js';
 
 const USAGE = `Usage: mptcp-proxy client --config client.yaml
 
@@ -37,14 +39,26 @@ export async function runClient(args: string[]): Promise<number> {
     process.stderr.write(`mptcp-proxy client: ${e instanceof ConfigError || e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
-  const transport = await createTransport(cfg.transport);
+  const paths = cfg.paths.map((p) => ({ address: p.address, backup: p.backup, ...(p.device !== undefined ? { device: p.device } : {}) }));
+  let transport: StreamTransport;
+  try {
+    transport = await createTransport(cfg.transport, { userspace: paths.length > 0 ? { localAddresses: paths } : {} });
+  } catch (e) {
+    return reportTransportFailure('client', a.config, e);
+  }
   const client = new Client(cfg, transport);
-  const listeners = await client.start();
+  let listeners: LocalListener[];
+  try {
+    listeners = await client.start();
+  } catch (e) {
+    return reportTransportFailure('client', a.config, e);
+  }
   for (const l of listeners) {
     const at = show(l.address.host, l.address.port);
     process.stdout.write(`client: ${l.mode === 'mixed' ? 'SOCKS5 + HTTP' : l.mode === 'socks' ? 'SOCKS5' : 'HTTP'} proxy on ${at}${l.mode !== 'socks' ? ` (PAC: http://${at}/proxy.pac)` : ''}\n`);
   }
-  process.stdout.write(`client: aggregator ${cfg.aggregator.host}:${cfg.aggregator.port} over ${cfg.transport}${cfg.plaintext ? ', PLAINTEXT (no TLS)' : ', TLS 1.3, pinned certificate'}\n`);
+  const over = cfg.transport === 'userspace' ? `userspace MPTCP (paths: ${paths.length > 0 ? paths.map((p) => p.address).join(', ') : 'every global address, following changes'})` : cfg.transport;
+  process.stdout.write(`client: aggregator ${cfg.aggregator.host}:${cfg.aggregator.port} over ${over}${cfg.plaintext ? ', PLAINTEXT (no TLS)' : ', TLS 1.3, pinned certificate'}\n`);
   const sig = await untilSignal();
   process.stdout.write(`client: ${sig}, stopping; counters ${JSON.stringify(client.counters.snapshot())}\n`);
   await client.close();

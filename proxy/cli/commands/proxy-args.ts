@@ -1,8 +1,10 @@
 /**
  * Argument parsing shared by `mptcp-proxy client` and `mptcp-proxy aggregator`: --config FILE
  * (required), --help, and boolean flags a command declares. Returns a typed result or the
- * usage error, never exits by itself.
+ * usage error, never exits by itself. Also: waiting for a stop signal, and the message for a
+ * transport that cannot run here (what failed and how to fix it).
  */
+import { TransportUnavailableError } from '../../transport/transport.js';
 export interface ProxyArgs {
   config: string;
   flags: Set<string>;
@@ -36,4 +38,15 @@ export function untilSignal(): Promise<string> {
     process.once('SIGINT', () => on('SIGINT'));
     process.once('SIGTERM', () => on('SIGTERM'));
   });
+}
+
+/**
+ * When `e` says the transport cannot run here: prints what failed and the fix to stderr and
+ * returns exit status 1. Otherwise rethrows `e`.
+ */
+export function reportTransportFailure(command: string, configFile: string, e: unknown): number {
+  if (!(e instanceof TransportUnavailableError)) throw e;
+  const fix = e.fix ?? "check the message above, or set 'transport: kernel' (Linux kernel MPTCP) or 'transport: tcp' in the config file";
+  process.stderr.write(`mptcp-proxy ${command}: ${e.message}\n  fix: ${fix} (${configFile})\n`);
+  return 1;
 }
