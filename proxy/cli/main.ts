@@ -22,7 +22,7 @@ const commands: Record<string, Command> = {
   cat: { summary: 'netcat over our userspace TCP on raw sockets (root)', run: runCat },
   client: { summary: 'the local SOCKS5/HTTP proxy that sends everything through the aggregator', run: runClient },
   decode: { summary: 'decode a pcap/pcapng file: TCP headers and every MPTCP option', run: runDecode },
-  demo: { summary: 'the built-in demo (what `npm start` runs)', run: runDemo },
+  demo: { summary: "the built-in demo (what `npm start` runs): client and aggregator over two paths in namespaces (root)", run: runDemo },
 };
 
 function version(): string {
