@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs the benchmark suites and prints their tables: the wire layer's
- * per-packet micro-benchmarks, the TCP engine without I/O, a single connection over veth, and
+ * per-packet micro-benchmarks, the TCP engine without I/O, a single connection over veth, the
+ * proxy's time to first byte and connections/s against microsocks (test/bench/proxy-bench.ts), and
  * (as root) the scenario benchmarks in the lab against the anchors (test/bench/scenarios),
  * which also write bench/results/<date>/ (results.json, summary.md, PNG plots).
  *
@@ -11,6 +12,7 @@
  */
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lab/paths.js';
+import { proxyBenchTable, runProxyBenchmark } from './proxy-bench.js';
 import { runScenarios } from './scenarios/runner.js';
 import { summaryMarkdown } from './scenarios/report.js';
 import { runTcpEngineBenchmark } from './tcp-engine-bench.js';
@@ -82,4 +84,10 @@ async function scenarios(): Promise<void> {
 }
 
 if (!flag('scenarios')) micro();
+if (!flag('scenarios')) {
+  // The proxy (kernel MPTCP transport) against microsocks on the best path, in namespaces.
+  console.log('\n# Proxy: time to first byte and connections/s (same run)\n');
+  const proxy = await runProxyBenchmark();
+  console.log(typeof proxy === 'string' ? proxy : proxyBenchTable(proxy));
+}
 if (!flag('micro')) await scenarios();
