@@ -1,7 +1,8 @@
 /**
  * Runs the scenario benchmarks: for every scenario, one lab (test/lab) with a download server on
- * its web host, then every available contender in turn (setup, the scenario's measurement,
- * teardown, paths reset), all in the same session so the figures are side by side. Per-path
+ * its web host, then every available contender in turn, all in the same session so the figures
+ * are side by side. Each repetition (--repeat) sets the contender up afresh, measures, tears it
+ * down and resets the paths, so no run inherits a warm proxy (its memory, its connections). Per-path
  * throughput comes from the emulators' own counters, sampled every 100 ms. Writes results.json,
  * summary.md and the plots into the output folder. A contender that fails a scenario gets a row
  * with the error; the run goes on.
@@ -45,40 +46,43 @@ export function combineRuns(runs: readonly Metrics[]): Metrics {
   return out;
 }
 
+/** One repetition: a fresh setup of the contender, the measurement, teardown, paths reset. */
+async function measureOnce(lab: Lab, scenario: Scenario, contender: Contender, opts: RunnerOptions): Promise<Measurement> {
+  try {
+    await contender.setup(lab);
+    return await scenario.run(lab, contender, opts);
+  } finally {
+    await contender.teardown(lab);
+    for (const p of lab.paths) await p.reset();
+    await sleep(500);
+  }
+}
+
 async function runOne(lab: Lab, scenario: Scenario, contender: Contender, opts: RunnerOptions): Promise<ResultRow> {
   const row: ResultRow = { scenario: scenario.name, group: scenario.group, description: scenario.description, contender: contender.name, metrics: {} };
   const from = lab.paths.map((p) => p.samples.length);
   try {
-    await contender.setup(lab);
     if (scenario.plot) for (const p of lab.paths) await p.sample(SAMPLE_MS);
     const runs: Metrics[] = [];
-    let m: Measurement | undefined;
+    let last: Measurement | undefined;
     for (let i = 0; i < Math.max(1, opts.repeat); i++) {
-      if (i > 0) {
-        for (const p of lab.paths) await p.reset();
-        await sleep(500);
-      }
-      m = await scenario.run(lab, contender, opts);
-      runs.push(m.metrics);
+      if (i > 0) from.splice(0, from.length, ...lab.paths.map((p) => p.samples.length));
+      last = await measureOnce(lab, scenario, contender, opts);
+      runs.push(last.metrics);
     }
-    if (m === undefined) throw new Error('no run');
     row.metrics = combineRuns(runs);
     if (runs.length > 1) row.runs = runs;
-    if (scenario.plot && m.window !== undefined) {
-      await sleep(SAMPLE_MS * 2);
-      const w = m.window;
+    if (scenario.plot && last?.window !== undefined) {
+      const w = last.window;
       const series = lab.paths.map((p, i) => throughputSeries(p.name, p.samples.slice(from[i]), w.start, w.start - 500, w.end + 500));
       const file = `${scenario.name}-${contender.name}.png`;
-      writePlot(join(opts.outDir, file), `${scenario.name}: ${contender.name}`, series);
+      writePlot(join(opts.outDir, file), `${scenario.name}: ${contender.name}${runs.length > 1 ? ` (run ${runs.length})` : ''}`, series);
       row.plot = file;
     }
   } catch (e) {
     row.error = e instanceof Error ? e.message.split('\n')[0] : String(e);
   } finally {
     if (scenario.plot) for (const p of lab.paths) await p.sample(0).catch(() => undefined);
-    await contender.teardown(lab);
-    for (const p of lab.paths) await p.reset();
-    await sleep(500);
   }
   return row;
 }
