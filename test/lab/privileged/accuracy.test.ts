@@ -89,6 +89,48 @@ describe.skipIf(skip !== undefined)('lab emulator accuracy', () => {
     }, 40_000);
   }
 
+  it('loses exactly the frames the emulator counts as lost, and jitters within bounds', async () => {
+    const fast = lab.plan.paths[0];
+    await lab.exec('client', ['ping', '-q', '-c', '1', '-I', fast.client.v4, lab.plan.aggregator.v4]); // neighbour resolved before loss starts
+    await lab.path('fast').set({ downlink: { loss: '10%' } });
+    const before = (await lab.path('fast').stats()).downlink.droppedLoss;
+    const r = await lab.exec('client', ['ping', '-q', '-c', '300', '-i', '0.005', '-W', '1', '-I', fast.client.v4, lab.plan.aggregator.v4]);
+    const lost = (await lab.path('fast').stats()).downlink.droppedLoss - before;
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    expect(Number(m?.[1]) - Number(m?.[2])).toBe(lost); // every lost reply, and only those
+    expect(lost).toBeGreaterThan(10); // 10% of 300: about 30 (seeded)
+    expect(lost).toBeLessThan(60);
+    await lab.path('fast').set({ downlink: { loss: 0 }, delay: '10ms', jitter: '4ms' });
+    const j = await lab.exec('client', ['ping', '-c', '100', '-i', '0.05', '-I', fast.client.v4, lab.plan.aggregator.v4]);
+    const times = [...j.stdout.matchAll(/time=([\d.]+) ms/g)].map((x) => Number(x[1]));
+    expect(times.length).toBe(100);
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(12 - 0.5); // 2 x (10 - 4), with the emulator's early firing
+    expect(Math.max(...times)).toBeLessThan(28 + 2);
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(4); // it does jitter
+    await lab.path('fast').set({ jitter: 0 });
+  }, 30_000);
+
+  // A 10 Mbit/s downlink with a 50-frame queue saturated by 4 kernel TCP downloads: the queue
+  // fills (cubic probes until drop-tail), so pings wait behind up to 50 x 1514 bytes = 61 ms of
+  // frames.
+  it('a bounded queue shows as bufferbloat under load, and drops at its limit', async () => {
+    const fast = lab.plan.paths[0];
+    await lab.path('fast').set({ rate: '10mbit', delay: '5ms', queue: 50 });
+    const before = (await lab.path('fast').stats()).downlink.droppedQueue;
+    const load = lab.exec('client', ['node', FLOW_PEER, 'get', '--connect', `${lab.plan.aggregator.v4}:5201`, '--local', fast.client.v4, '--bytes', String(1536 * 1024), '--count', '4', '--parallel', '4', '--timeout', '20000'], 30_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    const loaded = await pingRtt(lab, fast.client.v4, lab.plan.aggregator.v4, 20);
+    await load;
+    const drops = (await lab.path('fast').stats()).downlink.droppedQueue - before;
+    const queueMs = ((50 * 1514 * 8) / 10e6) * 1000;
+    console.log(`loaded RTT ${loaded.toFixed(1)} ms (base 10, full queue adds ${queueMs.toFixed(0)}); ${drops} queue drops`);
+    expect(loaded).toBeGreaterThan(10 + queueMs / 3);
+    expect(loaded).toBeLessThan(10 + queueMs * 1.1 + 5);
+    expect(drops).toBeGreaterThan(0);
+    await lab.path('fast').set({ rate: 'unlimited', delay: '10ms', queue: 1000 });
+  }, 40_000);
+
   it('a scripted blackhole drops everything silently, link down also takes the carrier', async () => {
     const fast = lab.plan.paths[0];
     const ping = async () => (await lab.exec('client', ['ping', '-q', '-c', '1', '-W', '0.5', '-I', fast.client.v4, lab.plan.aggregator.v4])).code === 0;
