@@ -315,18 +315,35 @@ export class MptcpConnection implements SubflowOwner {
   }
 
   /** A subflow whose retransmission timer fired without progress is stale: its data moves (§3.3.6). */
+  /**
+   * Reinjection (§3.3.6), Linux-like in two steps. At a subflow's first retransmission timeout
+   * only the data the peer is blocked on (the mapping holding our oldest unacknowledged DSN, if
+   * that subflow carries it) goes out again elsewhere: a lost segment must not stall the
+   * connection for the subflow's whole backoff, but a spurious timeout must not duplicate a
+   * window. From `subflowStaleAfterTimeouts` in a row the subflow is stale: the scheduler skips
+   * it and everything it holds unacknowledged is reinjected; at `subflowDeadAfterTimeouts` it
+   * is closed.
+   */
   private updateStale(now: number): void {
+    const others = (s: Subflow) => this.subflows.some((o) => o !== s && o.usable);
     for (const s of this.subflows) {
       const timeouts = s.tcp.consecutiveTimeouts;
-      if (s.phase === 'active' && timeouts >= this.config.subflowDeadAfterTimeouts && this.subflows.some((o) => o !== s && o.usable)) {
+      if (s.phase === 'active' && timeouts >= this.config.subflowDeadAfterTimeouts && others(s)) {
         this.counters.deadSubflows++;
         s.fail(now, `dead: ${timeouts} retransmission timeouts`, TcpRstReason.UNACCEPTABLE_PERFORMANCE);
         continue;
       }
-      const stale = s.phase === 'active' && timeouts > 0;
+      if (s.phase === 'active' && timeouts > s.headReinjectedAt && others(s)) {
+        s.headReinjectedAt = timeouts;
+        s.forEachUnacked((dsn, len) => {
+          if (dsn <= this.sndUna && this.sndUna < dsn + len) this.addReinjection(dsn, dsn + len);
+        });
+      }
+      if (timeouts === 0) s.headReinjectedAt = 0;
+      const stale = s.phase === 'active' && timeouts >= this.config.subflowStaleAfterTimeouts;
       if (stale && !s.stale) {
         s.stale = true;
-        if (this.subflows.some((o) => o !== s && o.usable)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
+        if (others(s)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
       } else if (!stale && s.stale) s.stale = false;
     }
     if (this.reinject.length > 0) for (const s of this.subflows) if (s.usable) s.tcp.requestAck();

@@ -31,6 +31,11 @@ export interface MptcpConfig {
    * take about 13 s.
    */
   subflowDeadAfterTimeouts: number;
+  /**
+   * From this many retransmission timeouts in a row a subflow is stale: the scheduler avoids
+   * it and all its unacknowledged data is reinjected (Linux: net.mptcp.stale_loss_cnt = 4).
+   */
+  subflowStaleAfterTimeouts: number;
 }
 
 export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
@@ -45,6 +50,7 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   maxRejoinDelayMs: 30_000,
   connectStaggerMs: 300,
   subflowDeadAfterTimeouts: 6,
+  subflowStaleAfterTimeouts: 2,
 };
 
 export type MptcpResetReason = 'refused' | 'timeout' | 'peer-reset' | 'fastclose' | 'aborted' | 'no-subflows' | 'protocol-error';

@@ -78,8 +78,10 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   peerResetReason = -1;
   /** Why the subflow ended, for events and stats. */
   closeReason = '';
-  /** Stalled: a retransmission timeout went unanswered; data is reinjected elsewhere. */
+  /** Stalled: retransmission timeouts went unanswered; its data is reinjected elsewhere. */
   stale = false;
+  /** The consecutive-timeout count at which the blocking head of our data was last reinjected. */
+  headReinjectedAt = 0;
   /** Data-level bytes this subflow carried (first transmissions) and received. */
   dataBytesSent = 0;
   dataBytesReceived = 0;
