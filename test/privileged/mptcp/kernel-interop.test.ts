@@ -282,7 +282,10 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     console.log('backup (ours):', JSON.stringify(a.ours.subflows));
     expect(backup.length).toBeGreaterThanOrEqual(1);
     expect(backup.every((s) => s.localBackup)).toBe(true);
-    expect(backup.reduce((n, s) => n + s.received, 0), 'bytes the kernel sent on our backup path').toBe(0);
+    // Linux schedules no data on a backup subflow while a regular one works; its connection-
+    // level retransmission timer, though, may resend a few segments on any subflow (seen under
+    // heavy CPU load: 6,664 bytes of 128 MiB). Regular use would be tens of MiB.
+    expect(backup.reduce((n, s) => n + s.received, 0), 'bytes the kernel sent on our backup path').toBeLessThan(SIZE / 1000);
     const b = await kernelClient(4, { endpoints: [[pair.paths[1].kernel4, 'dev', pair.paths[1].devKernel, 'subflow', 'backup']] });
     const kb = b.ours.subflows.filter((s) => s.remote === pair.paths[1].kernel4);
     console.log('backup (kernel):', JSON.stringify(b.ours.subflows));
