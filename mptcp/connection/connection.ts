@@ -569,8 +569,12 @@ export class MptcpConnection implements SubflowOwner {
 
   private maybeClosed(): void {
     if (this.state === 'closed' || !this.peerFinConsumed || !this.dataFinAcked) return;
-    // Both DATA_FINs are acknowledged: the subflows close with FINs (§3.3.3).
-    for (const s of this.subflows) s.tcp.shutdown();
+    // Both DATA_FINs are acknowledged: the subflows close with FINs (§3.3.3); those still in
+    // their handshake (a join towards a dead path) are abandoned.
+    for (const s of [...this.subflows]) {
+      if (s.phase === 'handshake' || s.phase === 'pre-established') s.fail(this.lastNow, 'connection closed during the handshake', TcpRstReason.UNSPECIFIED);
+      else s.tcp.shutdown();
+    }
     this.enterClosed({ type: 'closed' });
   }
 
