@@ -30,6 +30,8 @@ export interface MultipathPair {
   setLink(i: number, up: boolean): void;
   /** Drop every packet on path i (both directions) while the links stay up. */
   setBlackhole(i: number, on: boolean): void;
+  /** HTB rate limit on both ends of path i (null removes it). */
+  setRate(i: number, mbit: number | null): void;
   /** Strip MPTCP options (kind 30) from TCP packets the kernel side sends and receives on path i. */
   setOptionStrip(i: number, on: boolean): void;
   /** MPTcpExt counters of a namespace (nstat -az, absolute values). */
@@ -139,6 +141,17 @@ export function createMultipathPair(tag: string, subnet: number, pathCount = 2):
       }
     },
     setBlackhole: () => undefined, // replaced below
+    setRate(i, mbit) {
+      for (const [ns, dev] of [
+        [ours, paths[i].devOurs],
+        [kernel, paths[i].devKernel],
+      ] as const) {
+        tryRun('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root']);
+        if (mbit === null) continue;
+        sh('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '10']);
+        sh('ip', ['netns', 'exec', ns, 'tc', 'class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', `${mbit}mbit`]);
+      }
+    },
     setOptionStrip(i, on) {
       const dev = paths[i].devKernel;
       for (const tool of ['iptables', 'ip6tables']) {
