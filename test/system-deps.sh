@@ -20,6 +20,8 @@ packages+=(iputils-ping mptcpd shadowsocks-libev microsocks)
 # curl: the real SOCKS5/HTTP client of the proxy tests; microsocks: the single-path SOCKS5
 # proxy the proxy benchmark compares against (test/bench/proxy-bench.ts).
 packages+=(curl microsocks)
+# chromium: the real browser of the proxy e2e (test/e2e/proxy-browser.test.ts, headless).
+packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
