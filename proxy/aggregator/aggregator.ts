@@ -18,6 +18,7 @@ import type { TlsIdentity } from '../tls/certificate.js';
 import type { Endpoint, StreamListener, StreamTransport } from '../transport/transport.js';
 import { layerOn } from '../util/abort.js';
 import { Counters } from '../util/counters.js';
+import { NO_LATENCY, stopwatch, type LatencySink } from '../util/latency.js';
 import { relay } from '../util/relay.js';
 import { connectTcp, resolveFamily } from './connector.js';
 import { DestinationPolicy } from './destination-policy.js';
@@ -49,6 +50,8 @@ export interface AggregatorDeps {
   resolve?: (name: string, family: 4 | 6) => Promise<string[]>;
   connect?: (address: string, port: number) => Attempt<Socket>;
   log?: (line: string) => void;
+  /** Handshake (accept to authenticated) and request (REQUEST to REPLY) times. */
+  latency?: LatencySink;
 }
 
 export class Aggregator {
@@ -62,6 +65,7 @@ export class Aggregator {
   private unauthenticated = 0;
   private readonly log: (line: string) => void;
   private readonly secureContext: SecureContext | undefined;
+  private readonly latency: LatencySink;
 
   constructor(
     private readonly config: AggregatorConfig,
@@ -75,6 +79,18 @@ export class Aggregator {
     this.secureContext = identity === undefined ? undefined : createSecureContext({ key: identity.keyPem, cert: identity.certPem, minVersion: 'TLSv1.3' });
     this.secrets = new Map(config.clients.map((c) => [c.id, c.secret]));
     this.log = deps.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.latency = deps.latency ?? NO_LATENCY;
+  }
+
+  /** Proxied connections now (answered or being connected), all clients. */
+  activeConnections(): number {
+    let n = 0;
+    for (const v of this.perClient.values()) n += v;
+    return n;
+  }
+
+  get transportInUse(): StreamTransport {
+    return this.transport;
   }
 
   async start(): Promise<Endpoint> {
@@ -98,6 +114,7 @@ export class Aggregator {
     this.counters.inc('streamsAccepted');
     raw.on('error', () => undefined);
     const acceptedAt = Date.now();
+    const handshakeTook = stopwatch();
     const limits = this.config.limits;
     if (this.unauthenticated >= limits.maxUnauthenticated) {
       this.counters.inc('refusedOverload');
@@ -116,6 +133,7 @@ export class Aggregator {
       // Still counted as pending until the delayed close, so a flood stays capped.
       this.counters.inc(counter);
       this.counters.inc('refusedUnauthenticated');
+      this.latency.observe('handshake', handshakeTook(), false);
       this.log(`refused unauthenticated stream: ${why}`);
       const wait = Math.max(0, acceptedAt + limits.refusalDelayMs - Date.now());
       setTimeout(() => raw.destroy(), wait).unref();
@@ -145,6 +163,7 @@ export class Aggregator {
     if (secret === undefined) return refuse('authUnknownClient', `unknown client '${clientId}'`);
     if (!helloMacMatches(secret, clientId, channelBinding(tls), hello.frame.mac)) return refuse('authBadProof', `bad proof from '${clientId}'`);
     this.counters.inc('authenticated');
+    this.latency.observe('handshake', handshakeTook(), true);
     leavePending();
     writeFrame(conn, { type: 'helloOk' });
 
@@ -164,7 +183,9 @@ export class Aggregator {
     }
     const { requestId, target } = req.frame;
     this.counters.inc('requests');
+    const requestTook = stopwatch();
     const answer = (status: StatusCode, reason: string) => {
+      this.latency.observe('request', requestTook(), status === Status.ok);
       writeFrame(conn, { type: 'reply', requestId, status, reason: reason.replace(/[^\x20-\x7e]/g, '?') });
     };
 
@@ -199,9 +220,7 @@ export class Aggregator {
       const upstream = outcome.value;
       this.open.add(upstream);
       upstream.once('close', () => this.open.delete(upstream));
-      const r = await relay(conn, upstream, limits.idleTimeoutSeconds * 1000);
-      this.counters.inc('bytesUp', r.aToB);
-      this.counters.inc('bytesDown', r.bToA);
+      const r = await relay(conn, upstream, limits.idleTimeoutSeconds * 1000, (d, n) => this.counters.inc(d === 'aToB' ? 'bytesUp' : 'bytesDown', n));
       if (r.end === 'idle') this.counters.inc('relayIdleTimeout');
       if (r.end === 'error') this.counters.inc('relayErrors');
     } finally {

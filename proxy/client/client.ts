@@ -2,11 +2,14 @@
  * The client: local SOCKS5/HTTP listeners (listener.ts), each application connection
  * carried on its own stream to the aggregator (tunnel.ts) taken from the pool of
  * authenticated streams (pool.ts, aggregator-link.ts) over the configured transport.
+ * Handshake (stream to the aggregator) and request (REQUEST to REPLY) times go to a
+ * LatencySink for metrics.
  */
 import type { Socket } from 'node:net';
 import type { ClientConfig } from '../config/client-config.js';
 import type { Target } from '../protocol/target.js';
 import type { StreamTransport } from '../transport/transport.js';
+import { NO_LATENCY, stopwatch, type LatencySink } from '../util/latency.js';
 import { openAuthenticatedStream } from './aggregator-link.js';
 import { newClientCounters, type ClientCounters } from './counters.js';
 import { createHttpProxy } from './http-proxy.js';
@@ -26,6 +29,7 @@ export class Client {
     private readonly config: ClientConfig,
     private readonly transport: StreamTransport,
     private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+    private readonly latency: LatencySink = NO_LATENCY,
   ) {
     const helloTimeoutMs = config.connectTimeoutSeconds * 1000;
     this.pool = new StreamPool({
@@ -33,7 +37,17 @@ export class Client {
       max: config.pool.max,
       idleMs: config.pool.idleSeconds * 1000,
       helloTimeoutMs,
-      open: () => openAuthenticatedStream(config, transport),
+      open: async () => {
+        const took = stopwatch();
+        try {
+          const s = await openAuthenticatedStream(config, transport);
+          this.latency.observe('handshake', took(), true);
+          return s;
+        } catch (e) {
+          this.latency.observe('handshake', took(), false);
+          throw e;
+        }
+      },
       onOpenError: (e) => {
         const msg = e instanceof Error ? e.message : String(e);
         if (msg !== this.lastOpenError) this.log(`aggregator: ${msg}`);
@@ -45,7 +59,12 @@ export class Client {
 
   async start(): Promise<LocalListener[]> {
     const cfg = this.config;
-    const openTunnel = (t: Target) => this.tunnels.open(t);
+    const openTunnel = async (t: Target) => {
+      const took = stopwatch();
+      const r = await this.tunnels.open(t);
+      this.latency.observe('request', took(), r.ok);
+      return r;
+    };
     const common = { auth: cfg.auth, openTunnel, counters: this.counters, handshakeTimeoutMs: cfg.handshakeTimeoutSeconds * 1000, idleTimeoutMs: cfg.idleTimeoutSeconds * 1000 };
     const socks = (s: Socket) => serveSocks(s, common);
     const httpMixed = createHttpProxy({ ...common, maxHeaderBytes: cfg.maxHeaderBytes, socksToo: true });
@@ -66,6 +85,15 @@ export class Client {
       throw e;
     }
     return this.listeners;
+  }
+
+  /** Application connections open now (all listeners). */
+  activeConnections(): number {
+    return this.listeners.reduce((n, l) => n + l.active(), 0);
+  }
+
+  get transportInUse(): StreamTransport {
+    return this.transport;
   }
 
   async close(): Promise<void> {

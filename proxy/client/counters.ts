@@ -18,7 +18,10 @@ export type ClientCounter =
   | 'pacServed'
   | 'tunnelsOk'
   | 'tunnelsFailed'
-  | 'relayErrors';
+  | 'relayErrors'
+  /** Bytes relayed from applications towards destinations, and back. */
+  | 'bytesUp'
+  | 'bytesDown';
 
 export const newClientCounters = () => new Counters<ClientCounter>();
 export type ClientCounters = Counters<ClientCounter>;

@@ -106,12 +106,14 @@ export function createHttpProxy(deps: HttpProxyDeps): Server {
     up.on('response', (upRes) => {
       const h = endToEndHeaders(upRes.rawHeaders);
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, h.flat());
+      upRes.on('data', (d: Buffer) => c.inc('bytesDown', d.length));
       upRes.pipe(res);
       upRes.on('error', () => res.destroy());
     });
     res.on('close', () => {
       if (!res.writableFinished) up.destroy();
     });
+    req.on('data', (d: Buffer) => c.inc('bytesUp', d.length));
     req.pipe(up);
     req.resume();
   };
@@ -138,7 +140,7 @@ export function createHttpProxy(deps: HttpProxyDeps): Server {
       c.inc('tunnelsOk');
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) tunnel.stream.write(head);
-      const r = await relay(socket, tunnel.stream, deps.idleTimeoutMs);
+      const r = await relay(socket, tunnel.stream, deps.idleTimeoutMs, (d, n) => c.inc(d === 'aToB' ? 'bytesUp' : 'bytesDown', n));
       if (r.end === 'error') c.inc('relayErrors');
     })();
   });

@@ -15,6 +15,8 @@ export type ListenerMode = 'mixed' | 'socks' | 'http';
 export interface LocalListener {
   address: Endpoint;
   mode: ListenerMode;
+  /** Application connections open on this listener now. */
+  active(): number;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function listenLocal(
   return {
     address: a !== null && typeof a === 'object' ? { host: a.address, port: a.port } : on,
     mode,
+    active: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

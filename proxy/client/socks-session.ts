@@ -114,7 +114,7 @@ export function serveSocks(socket: Socket, deps: SocksDeps): void {
     }
     c.inc('tunnelsOk');
     socket.write(encodeReply(Reply.succeeded));
-    const r = await relay(socket, t.stream, deps.idleTimeoutMs);
+    const r = await relay(socket, t.stream, deps.idleTimeoutMs, (d, n) => c.inc(d === 'aToB' ? 'bytesUp' : 'bytesDown', n));
     if (r.end === 'error') c.inc('relayErrors');
   };
   socket.on('error', () => undefined);

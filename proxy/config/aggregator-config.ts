@@ -11,6 +11,7 @@ import { isValidClientId } from '../protocol/frame.js';
 import { TRANSPORT_KINDS, type Endpoint, type TransportKind } from '../transport/transport.js';
 import { DEFAULT_TRANSPORT } from '../transport/select.js';
 import { MIN_SECRET_LENGTH } from './client-config.js';
+import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
 import { ConfigError, ConfigReader, parseEndpointText } from './reader.js';
 
 export interface AggregatorConfig {
@@ -35,6 +36,8 @@ export interface AggregatorConfig {
     maxUnauthenticated: number;
   };
   destinations: { allow: Cidr[]; deny: Cidr[] };
+  /** The metrics and status server (loopback:9465 unless configured; off with metrics: false). */
+  metrics: MetricsConfig;
 }
 
 function cidrs(r: ConfigReader, path: string[]): Cidr[] {
@@ -88,6 +91,7 @@ export function parseAggregatorConfig(text: string, file = 'aggregator.yaml'): A
       maxUnauthenticated: r.number(['limits', 'maxUnauthenticated'], 256, 1, 1_000_000),
     },
     destinations: { allow: cidrs(r, ['destinations', 'allow']), deny: cidrs(r, ['destinations', 'deny']) },
+    metrics: readMetricsConfig(r, 9465),
   };
   if (cfg.transport === 'userspace') {
     // Raw sockets are opened per local address, on a known port.

@@ -10,6 +10,7 @@ import { normalizeFingerprint } from '../tls/certificate.js';
 import { isValidClientId } from '../protocol/frame.js';
 import { TRANSPORT_KINDS, type Endpoint, type TransportKind } from '../transport/transport.js';
 import { DEFAULT_TRANSPORT } from '../transport/select.js';
+import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
 import { ConfigError, ConfigReader, parseEndpointText } from './reader.js';
 
 export const MIN_SECRET_LENGTH = 16;
@@ -48,6 +49,8 @@ export interface ClientConfig {
   idleTimeoutSeconds: number;
   maxHeaderBytes: number;
   policy: number;
+  /** The metrics and status server (loopback:9464 unless configured; off with metrics: false). */
+  metrics: MetricsConfig;
 }
 
 function endpoints(r: ConfigReader, key: string, dflt: Endpoint[]): Endpoint[] {
@@ -123,6 +126,7 @@ export function parseClientConfig(text: string, file = 'client.yaml'): ClientCon
     idleTimeoutSeconds: r.number(['idleTimeoutSeconds'], 300, 1, 86_400, false),
     maxHeaderBytes: r.number(['maxHeaderBytes'], 16_384, 1024, 1_048_576),
     policy: r.number(['policy'], 0, 0, 65535),
+    metrics: readMetricsConfig(r, 9464),
   };
   if (cfg.paths.length > 0 && cfg.transport !== 'userspace') r.problem(['paths'], `only the userspace transport takes paths (with '${cfg.transport}', set them up in the OS)`);
   r.checkUnknownKeys();

@@ -8,6 +8,7 @@
  * must support half-close (end() sends our FIN while reading goes on) and destroy().
  */
 import type { Duplex } from 'node:stream';
+import type { PathView } from './path-stats.js';
 
 export type TransportKind = 'kernel' | 'tcp' | 'userspace';
 export const TRANSPORT_KINDS: readonly TransportKind[] = ['kernel', 'tcp', 'userspace'];
@@ -42,6 +43,16 @@ export interface StreamInfo {
   local: Endpoint | undefined;
 }
 
+/** What an MPTCP stack of ours says about its paths, for metrics and the status page. */
+export interface StackSnapshot {
+  /** MPTCP connections now open (pooled streams included). */
+  connections: number;
+  /** Per local address (path): monotonic totals and live gauges. */
+  paths: PathView[];
+  /** The stack's protocol counters (MptcpCounters), summed over its stacks. */
+  counters: Record<string, number>;
+}
+
 export interface StreamTransport {
   readonly kind: TransportKind;
   /**
@@ -52,6 +63,8 @@ export interface StreamTransport {
   /** Listens on `on`; every accepted stream goes to `onStream`. */
   listen(on: Endpoint, onStream: (stream: Duplex, info: StreamInfo) => void): Promise<StreamListener>;
   stats(): TransportStats;
+  /** Per-path view of our own MPTCP stack (userspace transport only; others have none). */
+  stackSnapshot?(): StackSnapshot;
   /** Closes every listener it made (open streams belong to their users). */
   close(): Promise<void>;
 }

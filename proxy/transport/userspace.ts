@@ -14,12 +14,14 @@ import { CryptoRandom } from '../../mptcp/driver/crypto-random.js';
 import { InterfaceWatcher, type InterfaceAddress } from '../../mptcp/driver/interface-watcher.js';
 import { chooseClientPortRange, readEphemeralRange, type PortRange } from '../../mptcp/driver/ports.js';
 import { RawSocketDriver } from '../../mptcp/driver/raw-driver.js';
+import type { MptcpCounters } from '../../mptcp/connection/mptcp-types.js';
 import { MptcpStack } from '../../mptcp/stack/mptcp-stack.js';
 import { connectMptcp, MptcpServer, type MptcpSocket } from '../../mptcp/socket/mptcp-socket.js';
 import { StackRuntime } from '../../mptcp/socket/runtime.js';
 import { formatIp, parseIp } from '../../mptcp/wire/ip-address.js';
+import { PathAccounting } from './path-stats.js';
 import { resolveOne } from './tcp.js';
-import { TransportUnavailableError, type Endpoint, type StreamInfo, type StreamListener, type StreamTransport, type TransportStats } from './transport.js';
+import { TransportUnavailableError, type Endpoint, type StackSnapshot, type StreamInfo, type StreamListener, type StreamTransport, type TransportStats } from './transport.js';
 
 export interface UserspaceTransportOptions {
   /** Local addresses, one per path, in order of preference (default: every global address). */
@@ -62,6 +64,9 @@ export class UserspaceTransport implements StreamTransport {
   private readonly counters: TransportStats = { kind: 'userspace', opened: 0, openFailed: 0, accepted: 0, active: 0 };
   private client: Running | null = null;
   private readonly listeners = new Set<Running>();
+  /** Open MPTCP sockets (for per-path statistics); closed ones are folded into `paths`. */
+  private readonly live = new Set<MptcpSocket>();
+  private readonly paths = new PathAccounting();
 
   constructor(private readonly opts: UserspaceTransportOptions = {}) {}
 
@@ -194,6 +199,25 @@ export class UserspaceTransport implements StreamTransport {
     return { ...this.counters };
   }
 
+  /**
+   * Read-only view of our stacks for metrics: per local address (path) the totals of every
+   * subflow that used it and gauges of the live ones, and the stacks' MPTCP counters summed.
+   */
+  stackSnapshot(): StackSnapshot {
+    const running = [...this.listeners, ...(this.client ? [this.client] : [])];
+    const counters: Record<string, number> = {};
+    const known = new Set<string>();
+    let connections = 0;
+    for (const r of running) {
+      connections += r.stack.connectionCount;
+      for (const a of r.stack.addresses) known.add(formatIp(a));
+      const c: Readonly<Record<keyof MptcpCounters, number>> = r.stack.counters;
+      for (const [k, v] of Object.entries(c)) counters[k] = (counters[k] ?? 0) + v;
+    }
+    const live = [...this.live].map((s) => s.subflows(true));
+    return { connections, paths: this.paths.snapshot([...known], live), counters };
+  }
+
   close(): Promise<void> {
     for (const l of this.listeners) {
       l.watcher?.stop();
@@ -215,9 +239,14 @@ export class UserspaceTransport implements StreamTransport {
     return Promise.resolve();
   }
 
-  private track(s: Duplex): void {
+  private track(s: MptcpSocket): void {
     this.counters.active++;
-    s.once('close', () => this.counters.active--);
+    this.live.add(s);
+    s.once('close', () => {
+      this.counters.active--;
+      this.live.delete(s);
+      this.paths.retire(s.subflows(true));
+    });
   }
 }
 

@@ -3,7 +3,8 @@
  * half-close (one side's end becomes the other's end; the other direction goes on), until
  * both directions have finished or an idle timeout passes with no byte either way. An error
  * or an abort on either side, or the idle timeout, aborts both (abort.ts: RST where there is
- * TCP underneath), so an abort travels end to end. Counts bytes each way.
+ * TCP underneath), so an abort travels end to end. Counts bytes each way (and reports them
+ * as they pass to `onBytes`, for live byte counters).
  */
 import type { Duplex } from 'node:stream';
 import { abort } from './abort.js';
@@ -16,7 +17,10 @@ export interface RelayResult {
   error?: string;
 }
 
-export function relay(a: Duplex, b: Duplex, idleMs: number): Promise<RelayResult> {
+/** Called for every chunk relayed: 'aToB' or 'bToA' and its length. */
+export type RelayBytes = (direction: 'aToB' | 'bToA', n: number) => void;
+
+export function relay(a: Duplex, b: Duplex, idleMs: number, onBytes?: RelayBytes): Promise<RelayResult> {
   return new Promise((resolve) => {
     let aToB = 0;
     let bToA = 0;
@@ -67,8 +71,14 @@ export function relay(a: Duplex, b: Duplex, idleMs: number): Promise<RelayResult
     b.on('error', onError);
     a.once('close', onClose);
     b.once('close', onClose);
-    oneWay(a, b, (n) => (aToB += n));
-    oneWay(b, a, (n) => (bToA += n));
+    oneWay(a, b, (n) => {
+      aToB += n;
+      onBytes?.('aToB', n);
+    });
+    oneWay(b, a, (n) => {
+      bToA += n;
+      onBytes?.('bToA', n);
+    });
     touch();
   });
 }

@@ -8,6 +8,8 @@ import { Aggregator } from '../../aggregator/aggregator.js';
 import { loadAggregatorConfig, type AggregatorConfig } from '../../config/aggregator-config.js';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../tls/certificate.js';
 import { createTransport } from '../../transport/select.js';
+import { AGGREGATOR_COUNTER_MAP, ProxyMetrics } from '../../metrics/proxy-metrics.js';
+import { serveMetrics } from '../../metrics/serve.js';
 import { parseProxyArgs, reportTransportFailure, untilSignal } from './proxy-args.js';
 import type { Endpoint, StreamTransport } from '../../transport/transport.js';
 
@@ -64,7 +66,11 @@ export async function runAggregator(args: string[]): Promise<number> {
   if (identity?.created === true || a.flags.has('--print-client-config')) {
     for (const c of cfg.clients) process.stdout.write(`\n${clientConfigText(cfg, identity?.fingerprint, c)}`);
   }
-  const agg = new Aggregator(cfg, transport, identity);
+  // The metrics read the aggregator, which reports its latencies to the metrics.
+  const ref: { agg?: Aggregator } = {};
+  const metrics = new ProxyMetrics({ role: 'aggregator', counters: () => ref.agg?.counters.snapshot() ?? {}, map: AGGREGATOR_COUNTER_MAP, activeConnections: () => ref.agg?.activeConnections() ?? 0, transport });
+  const agg = new Aggregator(cfg, transport, identity, { latency: metrics });
+  ref.agg = agg;
   let at: Endpoint;
   try {
     at = await agg.start();
@@ -73,7 +79,9 @@ export async function runAggregator(args: string[]): Promise<number> {
     return reportTransportFailure('aggregator', a.config, e);
   }
   process.stdout.write(`aggregator: listening on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port} over ${cfg.transport}\n`);
+  const metricsServer = await serveMetrics('aggregator', cfg.metrics, metrics, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
   const sig = await untilSignal();
+  await metricsServer?.close();
   process.stdout.write(`aggregator: ${sig}, stopping; counters ${JSON.stringify(agg.counters.snapshot())}\n`);
   await agg.close();
   return 0;

@@ -1,7 +1,7 @@
 /**
  * `mptcp-proxy client --config client.yaml`: runs the local SOCKS5/HTTP proxy that carries
  * every connection to the aggregator over a multipath stream. Prints where it listens and
- * the PAC URL; stops on SIGINT/SIGTERM. Exit status 2 for usage or configuration errors.
+ * the PAC URL and the metrics/status server (metrics: in the config); stops on SIGINT/SIGTERM. Exit status 2 for usage or configuration errors.
  */
 import { Client } from '../../client/client.js';
 import { ConfigError } from '../../config/reader.js';
@@ -10,6 +10,8 @@ import { formatTarget, targetFromHost, isTargetError } from '../../protocol/targ
 import { createTransport } from '../../transport/select.js';
 import { parseProxyArgs, reportTransportFailure, untilSignal } from './proxy-args.js';
 import type { LocalListener } from '../../client/listener.js';
+import { CLIENT_COUNTER_MAP, ProxyMetrics } from '../../metrics/proxy-metrics.js';
+import { serveMetrics } from '../../metrics/serve.js';
 import type { StreamTransport } from '../../transport/transport.js';
 
 const USAGE = `Usage: mptcp-proxy client --config client.yaml
@@ -46,7 +48,11 @@ export async function runClient(args: string[]): Promise<number> {
   } catch (e) {
     return reportTransportFailure('client', a.config, e);
   }
-  const client = new Client(cfg, transport);
+  // The metrics read the client, which reports its latencies to the metrics.
+  const ref: { client?: Client } = {};
+  const metrics = new ProxyMetrics({ role: 'client', counters: () => ref.client?.counters.snapshot() ?? {}, map: CLIENT_COUNTER_MAP, activeConnections: () => ref.client?.activeConnections() ?? 0, transport });
+  const client = new Client(cfg, transport, undefined, metrics);
+  ref.client = client;
   let listeners: LocalListener[];
   try {
     listeners = await client.start();
@@ -59,7 +65,9 @@ export async function runClient(args: string[]): Promise<number> {
   }
   const over = cfg.transport === 'userspace' ? `userspace MPTCP (paths: ${paths.length > 0 ? paths.map((p) => p.address).join(', ') : 'every global address, following changes'})` : cfg.transport;
   process.stdout.write(`client: aggregator ${cfg.aggregator.host}:${cfg.aggregator.port} over ${over}${cfg.plaintext ? ', PLAINTEXT (no TLS)' : ', TLS 1.3, pinned certificate'}\n`);
+  const metricsServer = await serveMetrics('client', cfg.metrics, metrics, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
   const sig = await untilSignal();
+  await metricsServer?.close();
   process.stdout.write(`client: ${sig}, stopping; counters ${JSON.stringify(client.counters.snapshot())}\n`);
   await client.close();
   return 0;

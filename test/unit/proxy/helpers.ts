@@ -15,6 +15,7 @@ import { parseClientConfig } from '../../../proxy/config/client-config.js';
 import { loadOrCreateIdentity } from '../../../proxy/tls/certificate.js';
 import { createKernelMptcpTransport } from '../../../proxy/transport/kernel.js';
 import { createTcpTransport } from '../../../proxy/transport/tcp.js';
+import type { LatencySink } from '../../../proxy/util/latency.js';
 
 export const SECRET = 'correct horse battery staple';
 
@@ -65,7 +66,7 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-export async function startPair(opts: { transport: 'tcp' | 'kernel'; clientYaml?: string; aggYaml?: string; aggLimits?: string; connectTimeoutSeconds?: number; aggDeps?: AggregatorDeps; secret?: string; fingerprint?: string; plaintext?: boolean }): Promise<Pair> {
+export async function startPair(opts: { transport: 'tcp' | 'kernel'; clientYaml?: string; aggYaml?: string; aggLimits?: string; connectTimeoutSeconds?: number; aggDeps?: AggregatorDeps; clientLatency?: LatencySink; secret?: string; fingerprint?: string; plaintext?: boolean }): Promise<Pair> {
   const stateDir = mkdtempSync(join(tmpdir(), 'agg-state-'));
   const mk = () => (opts.transport === 'tcp' ? createTcpTransport() : createKernelMptcpTransport());
   const aggCfg = parseAggregatorConfig(
@@ -102,7 +103,7 @@ connectTimeoutSeconds: 3
 requestTimeoutSeconds: 5
 ${opts.clientYaml ?? ''}`,
   );
-  const client = new Client(clientCfg, mk(), () => undefined);
+  const client = new Client(clientCfg, mk(), () => undefined, opts.clientLatency);
   const all = await client.start();
   const l = all[0];
   return {

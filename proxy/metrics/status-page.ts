@@ -1,0 +1,61 @@
+/**
+ * The status page for people who do not run Grafana: one self-contained HTML document (no
+ * external resources, inline CSS and script) that polls /api/status every second and shows
+ * per-path throughput (from byte deltas) and smoothed RTT as live charts on a canvas, a table
+ * of paths (state, subflows, rates, RTT, cwnd, retransmissions) and the connection counts.
+ * Values are written with textContent only (nothing from the API is parsed as HTML).
+ */
+export function statusPageHtml(role: string): string {
+  const title = `mptcp-proxy ${role === 'aggregator' ? 'aggregator' : 'client'}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
+h1{font-size:1.3em}h2{font-size:1.05em;margin-top:1.4em}
+table{border-collapse:collapse}td,th{padding:.25em .7em;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child{text-align:left}
+.up{color:#080;font-weight:600}.down{color:#b00;font-weight:600}
+canvas{background:#fff;border:1px solid #ccc;width:100%;max-width:900px;height:220px}
+#err{color:#b00}.legend span{display:inline-block;margin-right:1.2em}
+</style></head><body>
+<h1>${title}</h1>
+<p id="summary">loading...</p><p id="err"></p>
+<h2>Throughput per path (Mbit/s, sent + received)</h2><canvas id="tput" width="900" height="220"></canvas>
+<div class="legend" id="legend"></div>
+<h2>Smoothed RTT per path (ms)</h2><canvas id="rtt" width="900" height="220"></canvas>
+<h2>Paths</h2>
+<table id="paths"><thead><tr><th>path</th><th>state</th><th>subflows</th><th>send Mbit/s</th><th>receive Mbit/s</th><th>RTT ms</th><th>cwnd KiB</th><th>sent MiB</th><th>received MiB</th><th>retransmitted segments</th></tr></thead><tbody></tbody></table>
+<h2>Connections</h2><table id="conns"><tbody></tbody></table>
+<script>
+"use strict";
+const COLORS=["#1f77b4","#d62728","#2ca02c","#ff7f0e","#9467bd","#8c564b"];
+const KEEP=120;let prev=null;const hist=new Map();
+function cell(tr,text,cls){const td=document.createElement("td");td.textContent=text;if(cls)td.className=cls;tr.appendChild(td);}
+function draw(id,key){const c=document.getElementById(id),g=c.getContext("2d");g.clearRect(0,0,c.width,c.height);
+let max=0;for(const h of hist.values())for(const s of h)max=Math.max(max,s[key]||0);max=max>0?max*1.1:1;
+g.fillStyle="#666";g.font="11px sans-serif";g.fillText(max.toFixed(max<10?2:0),4,12);
+let i=0;for(const [path,h] of hist){g.strokeStyle=COLORS[i++%COLORS.length];g.lineWidth=2;g.beginPath();
+h.forEach((s,j)=>{const x=c.width-(h.length-1-j)*(c.width/KEEP),y=c.height-((s[key]||0)/max)*(c.height-16);j?g.lineTo(x,y):g.moveTo(x,y);});g.stroke();}}
+async function tick(){let st;try{const r=await fetch("api/status",{cache:"no-store"});st=await r.json();document.getElementById("err").textContent="";}
+catch(e){document.getElementById("err").textContent="status unavailable: "+e;return;}
+document.getElementById("summary").textContent=st.role+" over "+st.transport+"; up "+Math.round(st.uptimeSeconds)+" s; "+st.connections.active+" connections open"+(st.mptcp?", "+st.mptcp.connections+" MPTCP connections":"");
+const paths=st.mptcp?st.mptcp.paths:[];const tb=document.querySelector("#paths tbody");tb.replaceChildren();
+const legend=document.getElementById("legend");legend.replaceChildren();let ci=0;
+for(const p of paths){const was=prev&&prev.paths.find(q=>q.path===p.path);const dt=prev?(st.time-prev.time)/1000:0;
+const tx=was&&dt>0?(p.totals.sentBytes-was.totals.sentBytes)*8/dt/1e6:0,rx=was&&dt>0?(p.totals.receivedBytes-was.totals.receivedBytes)*8/dt/1e6:0;
+if(!hist.has(p.path))hist.set(p.path,[]);const h=hist.get(p.path);h.push({tput:tx+rx,rtt:p.srttSeconds===null||p.srttSeconds===undefined?0:p.srttSeconds*1000});if(h.length>KEEP)h.shift();
+const tr=document.createElement("tr");cell(tr,p.path);cell(tr,p.up?(p.backup?"up (backup)":"up"):"down",p.up?"up":"down");
+cell(tr,"active "+p.subflows.active+", handshake "+(p.subflows.handshake+p.subflows["pre-established"]));
+cell(tr,tx.toFixed(2));cell(tr,rx.toFixed(2));cell(tr,p.srttSeconds==null?"-":(p.srttSeconds*1000).toFixed(1));
+cell(tr,p.cwndBytes==null?"-":(p.cwndBytes/1024).toFixed(0));cell(tr,(p.totals.sentBytes/1048576).toFixed(1));cell(tr,(p.totals.receivedBytes/1048576).toFixed(1));cell(tr,String(p.totals.retransmittedSegments));tb.appendChild(tr);
+const sp=document.createElement("span");sp.style.color=COLORS[ci++%COLORS.length];sp.textContent="\\u25a0 "+p.path;legend.appendChild(sp);}
+if(paths.length===0){const tr=document.createElement("tr");cell(tr,st.mptcp?"no path yet":"per-path figures need the userspace transport");tb.appendChild(tr);}
+prev={time:st.time,paths};draw("tput","tput");draw("rtt","rtt");
+const cb=document.querySelector("#conns tbody");cb.replaceChildren();
+const rows=[["open now",st.connections.active],...Object.entries(st.connections.byOutcome).map(([k,v])=>[k,v]),["bytes up",st.bytes.up],["bytes down",st.bytes.down]];
+for(const [k,v] of rows){const tr=document.createElement("tr");cell(tr,k);cell(tr,String(v));cb.appendChild(tr);}}
+tick();setInterval(tick,1000);
+</script></body></html>
+`;
+}
