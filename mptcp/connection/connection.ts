@@ -427,8 +427,8 @@ export class MptcpConnection implements SubflowOwner {
     const queuedEnd = this.dataFinSeq >= 0 ? this.dataFinSeq : this.sndUna + this.sendBuf.length;
     let n = Math.min(room, queuedEnd - this.sndNxt, this.scratch.length);
     if (!this.fallback) n = Math.min(n, this.peerWindowRight - this.sndNxt);
-    if (n <= 0) return null;
-    if (!this.fallback && !this.scheduler.allow(s, this.subflows)) return null;
+    if (n <= 0) return this.fallback ? null : this.opportunisticReinjection(s, room);
+    if (!this.fallback && !this.scheduler.allow(s, this.subflows, queuedEnd - this.sndNxt)) return null;
     const dsn = this.sndNxt;
     this.sndNxt += n;
     if (this.fallback) {
@@ -443,6 +443,44 @@ export class MptcpConnection implements SubflowOwner {
       this.dataFinSentAt = now;
     }
     return { dsn, length: n, reinjection: false, dataFin };
+  }
+
+  /** DSNs below this were already resent opportunistically (each byte at most once). */
+  private opportunisticUpTo = 1;
+
+  /**
+   * Opportunistic reinjection (Raiciu et al., "How hard can it be?", NSDI 2012): a subflow
+   * that could send but has no new data (all scheduled, or the peer's window is full because
+   * it waits for data stuck on a slower path) resends the oldest data a clearly slower subflow
+   * still holds unacknowledged. So the end of a transfer, or a window blocked by the slow
+   * path, never waits for that path's queue: the fast path delivers it too. Each byte is
+   * resent this way at most once.
+   */
+  private opportunisticReinjection(s: Subflow, room: number): ScheduledChunk | null {
+    const mine = s.srtt;
+    if (mine === undefined || !s.usable) return null;
+    let best = Infinity;
+    let bestEnd = 0;
+    const from = Math.max(this.sndUna, this.opportunisticUpTo);
+    for (const o of this.subflows) {
+      if (o === s || o.srtt === undefined || o.srtt < 1.5 * mine + 2) continue;
+      o.forEachUnacked((dsn, len) => {
+        const end = dsn + len;
+        if (end <= from) return;
+        const start = Math.max(dsn, from);
+        if (start < best) {
+          best = start;
+          bestEnd = end;
+        }
+      });
+    }
+    if (!Number.isFinite(best)) return null;
+    const end = Math.min(bestEnd, this.dataFinSeq >= 0 ? this.dataFinSeq : bestEnd, this.sndNxt);
+    const n = Math.min(room, end - best, this.scratch.length);
+    if (n <= 0) return null;
+    this.opportunisticUpTo = best + n;
+    this.counters.reinjectedBytes += n;
+    return { dsn: best, length: n, reinjection: true, dataFin: false };
   }
 
   private releasePending = false;

@@ -5,6 +5,8 @@
 import type { TcpStats } from '../tcp/tcp-types.js';
 
 export interface MptcpConfig {
+  /** The packet scheduler (mptcp/sched/scheduler.ts createScheduler): 'ecf' or 'lowest-rtt'. */
+  scheduler: string;
   /** Ask for DSS checksums (RFC 8684 §3.3: either side's A flag turns them on). */
   checksums: boolean;
   /** After two unanswered MP_CAPABLE SYNs, send plain SYNs (as Linux; §3.1 middleboxes). */
@@ -39,6 +41,7 @@ export interface MptcpConfig {
 }
 
 export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
+  scheduler: 'lowest-rtt',
   checksums: false,
   fallbackAfterSynRetries: true,
   maxSubflows: 8,

@@ -142,6 +142,10 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     return this.tcp.sendRoom();
   }
 
+  get cwnd(): number {
+    return this.tcp.congestionWindow;
+  }
+
   // ---- SubflowHooks: handshake --------------------------------------------------------------
 
   get dataOptionBytes(): number {

@@ -12,7 +12,7 @@ import { generateKey, generateNonce } from '../connection/keys.js';
 import { DEFAULT_MPTCP_CONFIG, newMptcpCounters, type MptcpConfig, type MptcpCounters } from '../connection/mptcp-types.js';
 import { Subflow, type SubflowRole } from '../connection/subflow.js';
 import { ClientPathManager, type LocalPath, type SubflowOpener } from '../pm/path-manager.js';
-import { LowestRttScheduler, type Scheduler } from '../sched/scheduler.js';
+import { createScheduler, type Scheduler } from '../sched/scheduler.js';
 import type { HostConnection } from '../tcp/host.js';
 import { TcpHost } from '../tcp/host.js';
 import type { TcpConfig } from '../tcp/tcp-types.js';
@@ -65,7 +65,9 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
     // 3 probes 10 s apart.
     const tcp: Partial<TcpConfig> = { keepaliveIdleMs: 25_000, keepaliveIntervalMs: 10_000, keepaliveProbes: 3, ...opts.tcp };
     this.host = new TcpHost(opts.addresses, opts.random, tcp, opts.portRange);
-    this.makeScheduler = opts.scheduler ?? (() => new LowestRttScheduler());
+    const name = this.config.scheduler;
+    createScheduler(name); // an unknown name fails here, not on the first connection
+    this.makeScheduler = opts.scheduler ?? (() => createScheduler(name));
   }
 
   get addresses(): readonly Uint8Array[] {

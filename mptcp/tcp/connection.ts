@@ -238,6 +238,14 @@ export class TcpConnection {
   get smoothedRtt(): number | undefined {
     return this.rtt.hasMeasurement ? this.rtt.srtt : undefined;
   }
+  /** Congestion window in bytes. */
+  get congestionWindow(): number {
+    return this.cc.cwnd;
+  }
+  /** Bytes sent and not yet acknowledged (sequence space, SYN/FIN included). */
+  get bytesInFlight(): number {
+    return this.sndMax - this.sndUna;
+  }
   /** Bytes the congestion and send windows still allow in flight (whole bytes, never negative). */
   sendRoom(): number {
     const pipe = this.inRecovery || this.board.hasSacks ? this.board.pipe(this.sndUna, this.sndMax) : this.sndMax - this.sndUna;
