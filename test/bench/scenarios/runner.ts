@@ -34,14 +34,17 @@ function pick<T extends { name: string; group?: string }>(all: readonly T[], fil
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Per metric: the median of the numbers, else the distinct strings joined, else null. */
+/**
+ * Per metric: the median of the numbers, else the distinct strings joined (the first and a count
+ * when there are more than two, e.g. errors naming byte counts), else null.
+ */
 export function combineRuns(runs: readonly Metrics[]): Metrics {
   const out: Metrics = {};
   for (const key of [...new Set(runs.flatMap((m) => Object.keys(m)))]) {
     const values = runs.map((m) => m[key]);
     const nums = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
     const strs = [...new Set(values.filter((v): v is string => typeof v === 'string'))];
-    out[key] = nums.length > 0 ? (nums.length % 2 === 1 ? nums[(nums.length - 1) / 2] : (nums[nums.length / 2 - 1] + nums[nums.length / 2]) / 2) : strs.length > 0 ? strs.join(' / ') : null;
+    out[key] = nums.length > 0 ? (nums.length % 2 === 1 ? nums[(nums.length - 1) / 2] : (nums[nums.length / 2 - 1] + nums[nums.length / 2]) / 2) : strs.length > 2 ? `${strs[0]} (+${strs.length - 1} more)` : strs.length > 0 ? strs.join(' / ') : null;
   }
   return out;
 }
