@@ -20,6 +20,9 @@ packages+=(iputils-ping mptcpd shadowsocks-libev microsocks)
 # curl: the real SOCKS5/HTTP client of the proxy tests; microsocks: the single-path SOCKS5
 # proxy the proxy benchmark compares against (test/bench/proxy-bench.ts).
 packages+=(curl microsocks)
+# prometheus (with promtool): the real Prometheus that scrapes client and aggregator in
+# test/e2e/metrics-userspace.test.ts, and `promtool check config` on dashboards/prometheus.yml.
+packages+=(prometheus)
 # chromium: the real browser of the proxy e2e (test/e2e/proxy-browser.test.ts, headless).
 packages+=(chromium)
 missing=()

@@ -1,6 +1,9 @@
 /**
- * Per-path accounting for the userspace transport's metrics: a path is one local address of
- * the stack (bounded: the machine's addresses, never a connection). Totals must only grow
+ * Per-path accounting for the userspace transport's metrics. On the client a path is one
+ * local address of the stack (the machine's addresses); on the aggregator, whose clients'
+ * subflows may all arrive at one address, it is the client-side (remote) address of the
+ * subflow. Label sets stay bounded: at most `maxPaths` distinct paths, later ones are counted
+ * under 'other'; never a connection. Totals must only grow
  * (Prometheus counters), yet a connection's subflow statistics vanish with it, so the final
  * statistics of every closed connection are folded into `retired` totals and a snapshot is
  * retired + live. Gauges (smoothed RTT, cwnd, subflows by phase, up) come from live subflows
@@ -61,23 +64,48 @@ function addInto(t: PathTotals, s: SubflowStats): void {
 
 const ESTABLISHED = new Set(['ESTABLISHED', 'CLOSE_WAIT']);
 
+/** Which end of a subflow names its path. */
+export type PathSide = 'local' | 'remote';
+
+/** One connection's subflows (`subflowStats(true)`) and which end names their paths. */
+export interface LiveConnection {
+  side: PathSide;
+  subflows: readonly SubflowStats[];
+}
+
+export const OTHER_PATH = 'other';
+
 export class PathAccounting {
   private readonly retired = new Map<string, PathTotals>();
+  /** Every path name handed out so far (bounded by maxPaths). */
+  private readonly names = new Set<string>();
+
+  constructor(private readonly maxPaths = 64) {}
+
+  /** The label of a subflow's path: its local or remote address, or 'other' past the cap. */
+  pathOf(s: SubflowStats, side: PathSide): string {
+    const name = side === 'local' ? s.local : s.remote;
+    if (this.names.has(name)) return name;
+    if (this.names.size >= this.maxPaths) return OTHER_PATH;
+    this.names.add(name);
+    return name;
+  }
 
   /** A connection ended: its subflows' final statistics (`subflowStats(true)`) are kept. */
-  retire(final: readonly SubflowStats[]): void {
+  retire(final: readonly SubflowStats[], side: PathSide = 'local'): void {
     for (const s of final) {
-      let t = this.retired.get(s.local);
-      if (t === undefined) this.retired.set(s.local, (t = zeroTotals()));
+      const path = this.pathOf(s, side);
+      let t = this.retired.get(path);
+      if (t === undefined) this.retired.set(path, (t = zeroTotals()));
       addInto(t, s);
     }
   }
 
   /**
    * Every known path (the stack's local addresses, and any path seen before) with totals of
-   * retired + `live` connections (each entry: one connection's `subflowStats(true)`), sorted.
+   * retired + `live` connections, sorted by name.
    */
-  snapshot(knownPaths: readonly string[], live: readonly (readonly SubflowStats[])[]): PathView[] {
+  snapshot(knownPaths: readonly string[], live: readonly LiveConnection[]): PathView[] {
     const views = new Map<string, PathView & { rtts: number[]; cwnds: number[]; anyRegular: boolean }>();
     const view = (path: string) => {
       let v = views.get(path);
@@ -91,8 +119,8 @@ export class PathAccounting {
     for (const p of knownPaths) view(p);
     for (const p of this.retired.keys()) view(p);
     for (const conn of live) {
-      for (const s of conn) {
-        const v = view(s.local);
+      for (const s of conn.subflows) {
+        const v = view(this.pathOf(s, conn.side));
         addInto(v.totals, s);
         if (s.phase === 'closed') continue; // an ended subflow: totals only
         const phase = (SUBFLOW_PHASES as readonly string[]).includes(s.phase) ? (s.phase as SubflowPhaseName) : 'handshake';

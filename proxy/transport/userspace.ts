@@ -19,7 +19,7 @@ import { MptcpStack } from '../../mptcp/stack/mptcp-stack.js';
 import { connectMptcp, MptcpServer, type MptcpSocket } from '../../mptcp/socket/mptcp-socket.js';
 import { StackRuntime } from '../../mptcp/socket/runtime.js';
 import { formatIp, parseIp } from '../../mptcp/wire/ip-address.js';
-import { PathAccounting } from './path-stats.js';
+import { PathAccounting, type PathSide } from './path-stats.js';
 import { resolveOne } from './tcp.js';
 import { TransportUnavailableError, type Endpoint, type StackSnapshot, type StreamInfo, type StreamListener, type StreamTransport, type TransportStats } from './transport.js';
 
@@ -65,7 +65,7 @@ export class UserspaceTransport implements StreamTransport {
   private client: Running | null = null;
   private readonly listeners = new Set<Running>();
   /** Open MPTCP sockets (for per-path statistics); closed ones are folded into `paths`. */
-  private readonly live = new Set<MptcpSocket>();
+  private readonly live = new Map<MptcpSocket, PathSide>();
   private readonly paths = new PathAccounting();
 
   constructor(private readonly opts: UserspaceTransportOptions = {}) {}
@@ -151,7 +151,7 @@ export class UserspaceTransport implements StreamTransport {
         clearTimeout(timer);
         sock.removeListener('error', fail);
         this.counters.opened++;
-        this.track(sock);
+        this.track(sock, 'local');
         resolve(sock);
       };
       sock.once('error', fail);
@@ -175,7 +175,7 @@ export class UserspaceTransport implements StreamTransport {
     const server = new MptcpServer(running.runtime).listen(on.port);
     server.on('connection', (s: MptcpSocket) => {
       this.counters.accepted++;
-      this.track(s);
+      this.track(s, 'remote');
       const first = s.connection.subflows[0];
       onStream(s, {
         remote: first ? { host: formatIp(first.remote), port: first.tcp.remotePort } : undefined,
@@ -200,21 +200,24 @@ export class UserspaceTransport implements StreamTransport {
   }
 
   /**
-   * Read-only view of our stacks for metrics: per local address (path) the totals of every
-   * subflow that used it and gauges of the live ones, and the stacks' MPTCP counters summed.
+   * Read-only view of our stacks for metrics: per path the totals of every subflow that used
+   * it and gauges of the live ones, and the stacks' MPTCP counters summed. A path is a local
+   * address for the streams we open (client) and the peer's address for the streams we
+   * accept (aggregator: its clients' links may all reach one of its addresses).
    */
   stackSnapshot(): StackSnapshot {
     const running = [...this.listeners, ...(this.client ? [this.client] : [])];
     const counters: Record<string, number> = {};
     const known = new Set<string>();
+    const client = this.client;
     let connections = 0;
     for (const r of running) {
       connections += r.stack.connectionCount;
-      for (const a of r.stack.addresses) known.add(formatIp(a));
+      if (r === client) for (const a of r.stack.addresses) known.add(formatIp(a));
       const c: Readonly<Record<keyof MptcpCounters, number>> = r.stack.counters;
       for (const [k, v] of Object.entries(c)) counters[k] = (counters[k] ?? 0) + v;
     }
-    const live = [...this.live].map((s) => s.subflows(true));
+    const live = [...this.live].map(([s, side]) => ({ side, subflows: s.subflows(true) }));
     return { connections, paths: this.paths.snapshot([...known], live), counters };
   }
 
@@ -239,13 +242,13 @@ export class UserspaceTransport implements StreamTransport {
     return Promise.resolve();
   }
 
-  private track(s: MptcpSocket): void {
+  private track(s: MptcpSocket, side: PathSide): void {
     this.counters.active++;
-    this.live.add(s);
+    this.live.set(s, side);
     s.once('close', () => {
       this.counters.active--;
       this.live.delete(s);
-      this.paths.retire(s.subflows(true));
+      this.paths.retire(s.subflows(true), side);
     });
   }
 }

@@ -65,7 +65,7 @@ describe('PathAccounting', () => {
     const acc = new PathAccounting();
     const a1 = subflow('10.0.1.1', { dataBytesSent: 700, tcp: { bytesSent: 1000, retransmittedSegments: 2, segmentsSent: 10 } });
     const b1 = subflow('10.0.2.1', { tcp: { bytesSent: 500, bytesReceived: 40 } });
-    let views = acc.snapshot(['10.0.1.1', '10.0.2.1', '10.0.3.1'], [[a1, b1]]);
+    let views = acc.snapshot(['10.0.1.1', '10.0.2.1', '10.0.3.1'], [{ side: 'local', subflows: [a1, b1] }]);
     expect(views.map((v) => v.path)).toEqual(['10.0.1.1', '10.0.2.1', '10.0.3.1']);
     expect(views[0].totals).toMatchObject({ sentBytes: 1000, dataSentBytes: 700, retransmittedSegments: 2, sentSegments: 10 });
     expect(views[1].totals).toMatchObject({ sentBytes: 500, receivedBytes: 40 });
@@ -73,7 +73,7 @@ describe('PathAccounting', () => {
     // The connection closes: its bytes stay, and a new connection adds to them.
     acc.retire([a1, b1]);
     const a2 = subflow('10.0.1.1', { tcp: { bytesSent: 300, srttMs: 40 } });
-    views = acc.snapshot(['10.0.1.1', '10.0.2.1'], [[a2]]);
+    views = acc.snapshot(['10.0.1.1', '10.0.2.1'], [{ side: 'local', subflows: [a2] }]);
     expect(views[0].totals.sentBytes).toBe(1300);
     expect(views[1].totals.sentBytes).toBe(500);
     expect(views[1].up).toBe(false); // no live subflow on it any more
@@ -85,18 +85,29 @@ describe('PathAccounting', () => {
     const views = acc.snapshot(
       [],
       [
-        [subflow('10.0.1.1', { phase: 'handshake', tcp: { state: 'SYN_SENT', srttMs: 0 } }), subflow('10.0.1.1', { phase: 'closed', tcp: { state: 'CLOSED', bytesSent: 9 } })],
-        [subflow('10.0.2.1', { backup: true, tcp: { srttMs: 10, cwnd: 1000 } }), subflow('10.0.2.1', { localBackup: true, tcp: { srttMs: 30, cwnd: 3000 } })],
+        { side: 'local', subflows: [subflow('10.0.1.1', { phase: 'handshake', tcp: { state: 'SYN_SENT', srttMs: 0 } }), subflow('10.0.1.1', { phase: 'closed', tcp: { state: 'CLOSED', bytesSent: 9 } })] },
+        { side: 'local', subflows: [subflow('10.0.2.1', { backup: true, tcp: { srttMs: 10, cwnd: 1000 } }), subflow('10.0.2.1', { localBackup: true, tcp: { srttMs: 30, cwnd: 3000 } })] },
       ],
     );
     expect(views[0]).toMatchObject({ path: '10.0.1.1', up: false, srttSeconds: undefined, subflows: { handshake: 1, active: 0, closed: 0 }, totals: { sentBytes: 9 } });
     expect(views[1]).toMatchObject({ path: '10.0.2.1', up: true, backup: true, subflows: { active: 2 }, cwndBytes: 2000 });
     expect(views[1].srttSeconds).toBeCloseTo(0.02, 9);
   });
+
+  it('names paths by the remote address on the accepting side, and caps the label set', () => {
+    const acc = new PathAccounting(2);
+    const conn = (remote: string) => ({ side: 'remote' as const, subflows: [subflow('10.0.0.2', { remote, tcp: { bytesReceived: 100 } })] });
+    const views = acc.snapshot([], [conn('192.0.2.1'), conn('192.0.2.2'), conn('192.0.2.3'), conn('192.0.2.4')]);
+    expect(views.map((v) => [v.path, v.totals.receivedBytes])).toEqual([
+      ['192.0.2.1', 100],
+      ['192.0.2.2', 100],
+      ['other', 200],
+    ]);
+  });
 });
 
 /** A transport stand-in whose stack snapshot the test sets (the collectors' formatting). */
-function fakeTransport(snap: () => StackSnapshot | undefined) {
+function fakeTransport(snap: () => StackSnapshot) {
   const stats: TransportStats = { kind: 'userspace', opened: 3, openFailed: 1, accepted: 0, active: 2 };
   return { kind: 'userspace' as const, stats: () => stats, stackSnapshot: snap };
 }
@@ -106,7 +117,7 @@ describe('ProxyMetrics collectors', () => {
     const acc = new PathAccounting();
     let bytes = 1000;
     const counters = { fallbacks: 1, reinjectedBytes: 4096, joinsSent: 3, addAddrReceived: 1 };
-    const m = new ProxyMetrics({ role: 'client', counters: () => ({ tunnelsOk: 2, bytesDown: 77 }), map: CLIENT_COUNTER_MAP, activeConnections: () => 5, transport: fakeTransport(() => ({ connections: 4, counters, paths: acc.snapshot(['10.0.1.1', '10.0.2.1'], [[subflow('10.0.1.1', { tcp: { bytesSent: bytes, srttMs: 25 } })]]) })) });
+    const m = new ProxyMetrics({ role: 'client', counters: () => ({ tunnelsOk: 2, bytesDown: 77 }), map: CLIENT_COUNTER_MAP, activeConnections: () => 5, transport: fakeTransport(() => ({ connections: 4, counters, paths: acc.snapshot(['10.0.1.1', '10.0.2.1'], [{ side: 'local', subflows: [subflow('10.0.1.1', { tcp: { bytesSent: bytes, srttMs: 25 } })] }]) })) });
     let s = parsePromText(await m.registry.metrics());
     expect(promValue(s, 'mptcp_path_sent_bytes_total', { path: '10.0.1.1' })).toBe(1000);
     expect(promValue(s, 'mptcp_path_sent_bytes_total', { path: '10.0.2.1' })).toBe(0);
@@ -143,7 +154,7 @@ describe('ProxyMetrics collectors', () => {
   });
 
   it('ignores latencies that are not finite or negative', async () => {
-    const m = new ProxyMetrics({ role: 'client', counters: () => ({}), map: CLIENT_COUNTER_MAP, activeConnections: () => 0, transport: fakeTransport(() => undefined) });
+    const m = new ProxyMetrics({ role: 'client', counters: () => ({}), map: CLIENT_COUNTER_MAP, activeConnections: () => 0, transport: { kind: 'tcp', stats: () => ({ kind: 'tcp', opened: 0, openFailed: 0, accepted: 0, active: 0 }) } });
     m.observe('request', Number.NaN, true);
     m.observe('request', -1, true);
     m.observe('request', 0.02, true);
