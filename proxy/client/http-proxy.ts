@@ -151,7 +151,12 @@ export function createHttpProxy(deps: HttpProxyDeps): Server {
     socket.end(rawResponse(501, 'Upgrade through plain-http proxying is not supported; use CONNECT'));
   });
 
+  // Node reports a parse error again for each later piece of a connection already answered:
+  // one bad request is counted (and answered) once.
+  const refused = new WeakSet<Duplex>();
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    if (refused.has(socket)) return void socket.destroy();
+    refused.add(socket);
     c.inc('httpBadRequest');
     socket.on('error', () => undefined);
     if (!socket.writable) return void socket.destroy();
