@@ -7,8 +7,7 @@
  *
  * Options (after `npm run bench --`): --micro (only the micro-benchmarks), --scenarios (only
  * the scenarios), --quick (small transfers), --repeat N (runs per cell, median shown; default
- * 1), --scenario NAME|GROUP and --contender NAME (repeatable filters), --connections N
- * (capacity scenario, default 1000), --out DIR.
+ * 1), --scenario NAME|GROUP and --contender NAME (repeatable filters), --out DIR.
  */
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lab/paths.js';
@@ -74,7 +73,6 @@ async function scenarios(): Promise<void> {
     outDir,
     quick: flag('quick'),
     repeat: Number(values('repeat')[0] ?? 1),
-    connections: Number(values('connections')[0] ?? 1000),
     scenarios: values('scenario'),
     contenders: values('contender'),
     log: (l) => console.error(l),

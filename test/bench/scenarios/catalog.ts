@@ -8,8 +8,8 @@
  *    silent black hole. Completion, longest stall, bytes lost (corrupted or skipped in what
  *    arrived), MiB delivered.
  *  - latency: time to first byte of 1 KB requests, one at a time; new connections per second.
- *  - capacity: one download on unshaped paths; many concurrent small downloads (errors, memory
- *    of the contender's processes per connection).
+ *  - capacity: one download on unshaped paths; 1,000 and 10,000 concurrent small downloads
+ *    (errors, memory of the contender's processes per connection).
  * Figures only; nothing here asserts a timing.
  */
 import { readFileSync } from 'node:fs';
@@ -23,8 +23,6 @@ export type Group = 'aggregation' | 'failover' | 'latency' | 'capacity';
 export interface RunOptions {
   /** Smaller transfers and counts (the CI smoke run, `--quick`). */
   quick: boolean;
-  /** Concurrent connections in the capacity scenario. */
-  connections: number;
 }
 
 export type Metrics = Record<string, number | string | null>;
@@ -224,33 +222,37 @@ function readStatus(pid: number): string {
   return readFileSync(`/proc/${pid}/status`, 'utf8');
 }
 
-const capacityMany: Scenario = {
-  name: 'capacity-concurrent',
-  group: 'capacity',
-  description: 'many concurrent 16 KB downloads over two unshaped paths (kernel bridges), all at once',
-  topology: unshaped,
-  plot: false,
-  async run(lab, contender, opts) {
-    const n = opts.quick ? 50 : opts.connections;
-    const pids = contender.pids();
-    const base = rss(pids);
-    let peak = base;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, rss(pids));
-    }, 100);
-    const rep = await contender.download(lab, { bytes: 16 * 1024, count: n, parallel: n, timeoutMs: 60_000 });
-    clearInterval(timer);
-    return {
-      metrics: {
-        connections: n,
-        ok: rep.summary.ok,
-        errors: n - rep.summary.ok,
-        'time s': rep.totalMs / 1000,
-        'proxy KB/conn': pids.length === 0 ? null : (peak - base) / 1024 / n,
-      },
-    };
-  },
-};
+function capacityMany(connections: number): Scenario {
+  return {
+    name: `capacity-${connections / 1000}k`,
+    group: 'capacity',
+    description: `${connections} concurrent 16 KB downloads (quick: ${connections / 100}), all at once, over two unshaped paths (kernel bridges)`,
+    topology: unshaped,
+    plot: false,
+    async run(lab, contender, opts) {
+      const n = opts.quick ? connections / 100 : connections;
+      const pids = contender.pids();
+      const base = rss(pids);
+      let peak = base;
+      const timer = setInterval(() => {
+        peak = Math.max(peak, rss(pids));
+      }, 100);
+      const rep = await contender.download(lab, { bytes: 16 * 1024, count: n, parallel: n, timeoutMs: 60_000 });
+      clearInterval(timer);
+      const [topError, topCount] = Object.entries(rep.summary.errors).sort((a, b) => b[1] - a[1])[0] ?? [null, 0];
+      return {
+        metrics: {
+          connections: n,
+          ok: rep.summary.ok,
+          errors: n - rep.summary.ok,
+          'time s': rep.totalMs / 1000,
+          'proxy KB/conn': pids.length === 0 ? null : (peak - base) / 1024 / n,
+          error: topError === null ? null : `${topCount} x ${topError}`,
+        },
+      };
+    },
+  };
+}
 
 export const SCENARIOS: readonly Scenario[] = [
   aggregation('balanced-bw', 10, 10, 0, 0),
@@ -263,5 +265,6 @@ export const SCENARIOS: readonly Scenario[] = [
   failover('failover-blackhole', 'blackhole'),
   latency,
   capacitySingle,
-  capacityMany,
+  capacityMany(1000),
+  capacityMany(10_000),
 ];

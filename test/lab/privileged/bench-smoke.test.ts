@@ -18,7 +18,7 @@ describe.skipIf(skip !== undefined)('scenario benchmark smoke run', () => {
 
   it('runs a scenario with a contender and writes the table, the JSON and a plot', async () => {
     const log: string[] = [];
-    await runScenarios({ outDir: out, quick: true, repeat: 1, connections: 10, scenarios: ['balanced-bw', 'failover-blackhole'], contenders: ['kernel-mptcp'], log: (l) => log.push(l) });
+    await runScenarios({ outDir: out, quick: true, repeat: 1, scenarios: ['balanced-bw', 'failover-blackhole'], contenders: ['kernel-mptcp'], log: (l) => log.push(l) });
     const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchResults;
     expect(r.rows.map((x) => [x.scenario, x.contender, x.error])).toEqual([
       ['balanced-bw', 'kernel-mptcp', undefined],
