@@ -21,8 +21,9 @@ packages+=(iputils-ping mptcpd shadowsocks-libev microsocks)
 # proxy the proxy benchmark compares against (test/bench/proxy-bench.ts).
 packages+=(curl microsocks)
 # prometheus (with promtool): the real Prometheus that scrapes client and aggregator in
-# test/e2e/metrics-userspace.test.ts, and `promtool check config` on dashboards/prometheus.yml.
-packages+=(prometheus)
+# test/e2e/metrics-userspace.test.ts, and `promtool check config` on dashboards/prometheus.yml;
+# docker-compose: `docker-compose config` judges docker-compose.yml (test/unit/dashboards.test.ts).
+packages+=(prometheus docker-compose)
 # chromium: the real browser of the proxy e2e (test/e2e/proxy-browser.test.ts, headless).
 packages+=(chromium)
 missing=()

@@ -5,7 +5,8 @@
  * the aggregator's on its path-1 address by `metrics: listen:`); curl downloads and uploads
  * through the proxy, and /metrics shows each path's bytes growing by a real share of the
  * transfer on both sides, and the connection counters. Then a real Prometheus (Debian's
- * package) in the client namespace scrapes both and its HTTP API returns the series.
+ * package) in the client namespace scrapes both, its HTTP API returns the series, and every
+ * query of every shipped Grafana dashboard panel is valid PromQL that returns series.
  *
  * Root only (namespaces, raw sockets); always runs in CI, elsewhere skips saying why.
  */
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineTopology } from '../../proxy/demo/topology.js';
+import { loadDashboards, runnable } from '../support/dashboards.js';
 import { parsePromText, promValue, type Sample } from '../support/prom-text.js';
 import { privilegedSkipReason } from '../support/privileges.js';
 import { body, sha256 } from '../unit/proxy/helpers.js';
@@ -173,5 +175,25 @@ describe.skipIf(skip)('metrics over userspace MPTCP in namespaces', () => {
     expect(jobsUp).toEqual(new Set(['mptcp-proxy-client', 'mptcp-proxy-aggregator']));
     const agg = await api('sum(mptcp_proxy_connections_total{job="mptcp-proxy-aggregator",outcome="ok"})');
     expect(Number(agg.data?.result[0]?.value[1])).toBeGreaterThanOrEqual(2);
+
+    // Every panel query of the shipped dashboards: valid, and with series behind it (rates
+    // need two scrapes in the window; traffic keeps the per-path rates alive meanwhile).
+    const traffic = curlIn(['--socks5-hostname', '127.0.0.1:1080', `http://web.mtr:8080/bytes/${8 * MiB}`, '-o', '/dev/null']);
+    await new Promise((res) => setTimeout(res, 3000));
+    const empty: string[] = [];
+    let queries = 0;
+    for (const d of loadDashboards(ROOT)) {
+      for (const p of d.panels) {
+        for (const t of p.targets ?? []) {
+          queries++;
+          const r = await api(runnable(t.expr, '10s'));
+          expect(r.status, `${d.file}: ${p.title}: ${t.expr}`).toBe('success');
+          if ((r.data?.result ?? []).length === 0) empty.push(`${d.file}: ${p.title} (${t.refId})`);
+        }
+      }
+    }
+    await traffic;
+    console.log(`e2e metrics: ${queries} dashboard queries, ${queries - empty.length} with series; empty: ${empty.join('; ') || 'none'}`);
+    expect(empty).toEqual([]);
   }, 60_000);
 });
