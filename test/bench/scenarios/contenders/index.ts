@@ -12,7 +12,7 @@ export async function loadContenders(): Promise<Contender[]> {
   const dir = dirname(fileURLToPath(import.meta.url));
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith(ext) && !f.endsWith(`.test${ext}`) && f !== `index${ext}`)
+    .filter((f) => f.endsWith(ext) && !f.endsWith(`.test${ext}`) && !f.endsWith(`.d.ts`) && f !== `index${ext}`)
     .sort();
   const out: Contender[] = [];
   for (const f of files) {
