@@ -9,6 +9,7 @@
  * at scrape time; label sets are bounded (outcomes, reasons, local addresses; never a
  * connection). Names follow Prometheus conventions: base units, _total, _seconds, _bytes.
  */
+import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AggregatorCounter } from '../aggregator/aggregator.js';
 import type { ClientCounter } from '../client/counters.js';
@@ -98,6 +99,8 @@ export interface ProxyStatus {
   streams: TransportStats;
   /** Our MPTCP stack (userspace transport); null with the kernel or TCP transports. */
   mptcp: { connections: number; paths: PathView[]; counters: Record<string, number> } | null;
+  /** Per path, bit/s over the last sampling interval (see startSampling); empty before two samples. */
+  rates: Record<string, { sentBitsPerSecond: number; receivedBitsPerSecond: number }>;
 }
 
 /** camelCase counter name -> snake_case label value. */
@@ -113,6 +116,9 @@ export class ProxyMetrics implements LatencySink {
   private readonly histograms: Record<LatencyKind, Histogram<'result'>>;
   /** One stack snapshot per scrape (several collectors read it). */
   private cached: { at: number; snap: StackSnapshot | undefined } | undefined;
+  /** The last two per-path byte samples (time in ms), for the status rates. */
+  private samples: { at: number; bytes: Map<string, { sent: number; received: number }> }[] = [];
+  private sampler: NodeJS.Timeout | undefined;
 
   constructor(private readonly src: MetricsSources) {
     const r = [this.registry];
@@ -208,6 +214,38 @@ export class ProxyMetrics implements LatencySink {
     if (Number.isFinite(seconds) && seconds >= 0) this.histograms[kind].observe({ result: ok ? 'ok' : 'error' }, seconds);
   }
 
+  /** Samples per-path bytes every `intervalMs` for the status rates (stopSampling ends it). */
+  startSampling(intervalMs = 1000): void {
+    if (this.sampler !== undefined) return;
+    const take = () => {
+      const snap = this.src.transport.stackSnapshot?.();
+      if (snap === undefined) return;
+      this.samples.push({ at: performance.now(), bytes: new Map(snap.paths.map((p) => [p.path, { sent: p.totals.sentBytes, received: p.totals.receivedBytes }])) });
+      if (this.samples.length > 2) this.samples.shift();
+    };
+    take();
+    this.sampler = setInterval(take, intervalMs);
+    this.sampler.unref();
+  }
+
+  stopSampling(): void {
+    clearInterval(this.sampler);
+    this.sampler = undefined;
+  }
+
+  private rates(): ProxyStatus['rates'] {
+    const out: ProxyStatus['rates'] = {};
+    if (this.samples.length < 2) return out;
+    const [a, b] = this.samples;
+    const dt = (b.at - a.at) / 1000;
+    if (dt <= 0) return out;
+    for (const [path, now] of b.bytes) {
+      const was = a.bytes.get(path) ?? { sent: 0, received: 0 };
+      out[path] = { sentBitsPerSecond: (Math.max(0, now.sent - was.sent) * 8) / dt, receivedBitsPerSecond: (Math.max(0, now.received - was.received) * 8) / dt };
+    }
+    return out;
+  }
+
   /** The stack's snapshot, taken at most once per 100 ms (one scrape reads it many times). */
   snapshot(): StackSnapshot | undefined {
     const now = Date.now();
@@ -236,6 +274,7 @@ export class ProxyMetrics implements LatencySink {
       bytes,
       streams: this.src.transport.stats(),
       mptcp: snap === undefined ? null : { connections: snap.connections, paths: snap.paths, counters: snap.counters },
+      rates: this.rates(),
     };
   }
 

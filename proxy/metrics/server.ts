@@ -34,7 +34,14 @@ export function buildMetricsApp(metrics: ProxyMetrics): FastifyInstance {
 export async function startMetricsServer(metrics: ProxyMetrics, on: Endpoint): Promise<MetricsServer> {
   const app = buildMetricsApp(metrics);
   await app.listen({ host: on.host, port: on.port });
+  metrics.startSampling();
   const a = app.server.address();
   const address = a !== null && typeof a === 'object' ? { host: a.address, port: a.port } : on;
-  return { address, close: () => app.close() };
+  return {
+    address,
+    close: () => {
+      metrics.stopSampling();
+      return app.close();
+    },
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * The status page for people who do not run Grafana: one self-contained HTML document (no
  * external resources, inline CSS and script) that polls /api/status every second and shows
- * per-path throughput (from byte deltas) and smoothed RTT as live charts on a canvas, a table
+ * per-path throughput (the server's rates over its last second, else byte deltas between
+ * polls) and smoothed RTT as live charts on a canvas, a table
  * of paths (state, subflows, rates, RTT, cwnd, retransmissions) and the connection counts.
  * Values are written with textContent only (nothing from the API is parsed as HTML).
  */
@@ -43,7 +44,8 @@ document.getElementById("summary").textContent=st.role+" over "+st.transport+"; 
 const paths=st.mptcp?st.mptcp.paths:[];const tb=document.querySelector("#paths tbody");tb.replaceChildren();
 const legend=document.getElementById("legend");legend.replaceChildren();let ci=0;
 for(const p of paths){const was=prev&&prev.paths.find(q=>q.path===p.path);const dt=prev?(st.time-prev.time)/1000:0;
-const tx=was&&dt>0?(p.totals.sentBytes-was.totals.sentBytes)*8/dt/1e6:0,rx=was&&dt>0?(p.totals.receivedBytes-was.totals.receivedBytes)*8/dt/1e6:0;
+const rate=st.rates&&st.rates[p.path];
+const tx=rate?rate.sentBitsPerSecond/1e6:was&&dt>0?(p.totals.sentBytes-was.totals.sentBytes)*8/dt/1e6:0,rx=rate?rate.receivedBitsPerSecond/1e6:was&&dt>0?(p.totals.receivedBytes-was.totals.receivedBytes)*8/dt/1e6:0;
 if(!hist.has(p.path))hist.set(p.path,[]);const h=hist.get(p.path);h.push({tput:tx+rx,rtt:p.srttSeconds===null||p.srttSeconds===undefined?0:p.srttSeconds*1000});if(h.length>KEEP)h.shift();
 const tr=document.createElement("tr");cell(tr,p.path);cell(tr,p.up?(p.backup?"up (backup)":"up"):"down",p.up?"up":"down");
 cell(tr,"active "+p.subflows.active+", handshake "+(p.subflows.handshake+p.subflows["pre-established"]));

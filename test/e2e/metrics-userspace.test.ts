@@ -6,12 +6,14 @@
  * through the proxy, and /metrics shows each path's bytes growing by a real share of the
  * transfer on both sides, and the connection counters. Then a real Prometheus (Debian's
  * package) in the client namespace scrapes both, its HTTP API returns the series, and every
- * query of every shipped Grafana dashboard panel is valid PromQL that returns series.
+ * query of every shipped Grafana dashboard panel is valid PromQL that returns series. Last,
+ * the client's status page in headless Chromium (during a download) shows both paths up with
+ * live numbers; the screenshot is saved and its path logged.
  *
  * Root only (namespaces, raw sockets); always runs in CI, elsewhere skips saying why.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +24,7 @@ import { privilegedSkipReason } from '../support/privileges.js';
 import { body, sha256 } from '../unit/proxy/helpers.js';
 import { startProgram, type Program } from './support/topology.js';
 
-const skip = privilegedSkipReason('metrics end to end over userspace MPTCP (test/e2e)', ['ip', 'tc', 'ethtool', 'nft', 'curl', 'prometheus']) !== undefined;
+const skip = privilegedSkipReason('metrics end to end over userspace MPTCP (test/e2e)', ['ip', 'tc', 'ethtool', 'nft', 'curl', 'prometheus', 'chromium']) !== undefined;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Its own build (other e2e files build into their folders at the same time).
 const DIST = join(ROOT, 'node_modules/.cache/mptcp-proxy-e2e-metrics');
@@ -90,7 +92,8 @@ describe.skipIf(skip)('metrics over userspace MPTCP in namespaces', () => {
     prometheus?.kill('SIGTERM');
     await Promise.all(programs.map((p) => p.stop()));
     topo.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    // The screenshot stays (its path is logged); the rest goes.
+    for (const f of readdirSync(dir)) if (!f.endsWith('.png')) rmSync(join(dir, f), { recursive: true, force: true });
   });
 
   it('per-path bytes grow on both paths at both ends, with the connection counters', async () => {
@@ -195,5 +198,31 @@ describe.skipIf(skip)('metrics over userspace MPTCP in namespaces', () => {
     await traffic;
     console.log(`e2e metrics: ${queries} dashboard queries, ${queries - empty.length} with series; empty: ${empty.join('; ') || 'none'}`);
     expect(empty).toEqual([]);
+  }, 60_000);
+
+  it('the status page in headless Chromium shows both paths up with live numbers', async () => {
+    const shot = join(dir, 'status-page.png');
+    const traffic = curlIn(['--socks5-hostname', '127.0.0.1:1080', `http://web.mtr:8080/bytes/${16 * MiB}`, '-o', '/dev/null']);
+    await new Promise((res) => setTimeout(res, 500));
+    const page = await run(
+      'ip',
+      ['netns', 'exec', NS.client, 'chromium', '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', `--user-data-dir=${join(dir, 'profile')}`, '--window-size=1100,1000', '--virtual-time-budget=3000', `--screenshot=${shot}`, '--dump-dom', `${CLIENT_METRICS}/`],
+      60,
+    );
+    await traffic;
+    const dom = page.stdout.toString();
+    expect(dom, page.stderr).toContain('<table id="paths">');
+    const rows = [...dom.matchAll(/<tr><td>([0-9.]+)<\/td><td class="up">up<\/td><td>active (\d+)[^<]*<\/td><td>([0-9.]+)<\/td><td>([0-9.]+)<\/td><td>([0-9.]+)<\/td>/g)];
+    const byPath = new Map(rows.map((m) => [m[1], { active: Number(m[2]), send: Number(m[3]), receive: Number(m[4]), rttMs: Number(m[5]) }]));
+    console.log(`e2e metrics: status page rows ${JSON.stringify([...byPath])}; screenshot ${shot} (${statSync(shot).size} bytes)`);
+    for (const p of [ADDR.client1, ADDR.client2]) {
+      const row = byPath.get(p);
+      expect(row, `${p} in ${dom.slice(dom.indexOf('<table id="paths">'), dom.indexOf('</table>'))}`).toBeDefined();
+      expect(row?.active).toBeGreaterThan(0);
+      expect(row?.rttMs).toBeGreaterThan(0);
+    }
+    // Live: the page computed a throughput from two polls while the download ran.
+    expect(Math.max(...[...byPath.values()].map((r) => r.receive))).toBeGreaterThan(0);
+    expect(dom).toMatch(/over userspace; up \d+ s; \d+ connections open, \d+ MPTCP connections/);
   }, 60_000);
 });

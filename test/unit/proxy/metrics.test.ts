@@ -153,6 +153,20 @@ describe('ProxyMetrics collectors', () => {
     for (const map of [CLIENT_COUNTER_MAP, AGGREGATOR_COUNTER_MAP]) for (const targets of Object.values(map)) expect(targets.length).toBeGreaterThan(0);
   });
 
+  it('status rates: bit/s per path over the sampling interval', async () => {
+    let sent = 0;
+    const m = new ProxyMetrics({ role: 'client', counters: () => ({}), map: CLIENT_COUNTER_MAP, activeConnections: () => 0, transport: fakeTransport(() => ({ connections: 1, counters: {}, paths: new PathAccounting().snapshot([], [{ side: 'local', subflows: [subflow('10.0.1.1', { tcp: { bytesSent: sent } })] }]) })) });
+    expect(m.status().rates).toEqual({});
+    m.startSampling(200);
+    sent = 50_000; // 400 kbit in the first interval of 0.2 s: 2 Mbit/s
+    await new Promise((r) => setTimeout(r, 300));
+    m.stopSampling();
+    const rate = m.status().rates['10.0.1.1'];
+    expect(rate.receivedBitsPerSecond).toBe(0);
+    expect(rate.sentBitsPerSecond).toBeGreaterThan(1.5e6);
+    expect(rate.sentBitsPerSecond).toBeLessThan(2.1e6);
+  });
+
   it('ignores latencies that are not finite or negative', async () => {
     const m = new ProxyMetrics({ role: 'client', counters: () => ({}), map: CLIENT_COUNTER_MAP, activeConnections: () => 0, transport: { kind: 'tcp', stats: () => ({ kind: 'tcp', opened: 0, openFailed: 0, accepted: 0, active: 0 }) } });
     m.observe('request', Number.NaN, true);
