@@ -6,8 +6,10 @@
  * (ADD_ADDR, REMOVE_ADDR: §3.4) and MP_FASTCLOSE (§3.5). Which subflow sends is the
  * scheduler's call (mptcp/sched); opening subflows is the stack's and path manager's.
  */
-import { Reassembly } from '../tcp/reassembly.js';
 import { ByteQueue } from '../tcp/byte-queue.js';
+import { AddressSignals } from './address-signals.js';
+import { DataReceiver } from './data-receiver.js';
+import { ReinjectQueue } from './reinject-queue.js';
 import { addAddrHmac } from '../wire/crypto.js';
 import { formatIp } from '../wire/ip-address.js';
 import { ADD_ADDR_FLAG_ECHO, MPC_FLAG_CHECKSUM, TcpRstReason, type AddAddrOption, type MptcpOption } from '../wire/mptcp-option-types.js';
@@ -29,19 +31,6 @@ export interface MptcpConnectionParams {
   scheduler: Scheduler;
   now: number;
 }
-
-interface Announcement {
-  id: number;
-  address: Uint8Array;
-  port: number;
-  /** Resend until echoed (§3.4.1); 0 = due now. */
-  nextSendAt: number;
-  tries: number;
-}
-
-/** Time to wait for an ADD_ADDR echo before resending (Linux: net.mptcp.add_addr_timeout = 120 s; we retry sooner). */
-const ADD_ADDR_RETRY_MS = 2000;
-const ADD_ADDR_TRIES = 4;
 
 export class MptcpConnection implements SubflowOwner {
   readonly role: MptcpRole;
@@ -77,23 +66,16 @@ export class MptcpConnection implements SubflowOwner {
   private dataFinAcked = false;
   private dataFinPending = false;
   private dataFinSentAt = -1;
-  /** [start, end) DSN ranges to send again on another subflow. */
-  private readonly reinject: number[] = [];
+  /** DSN ranges to send again on another subflow. */
+  private readonly reinject = new ReinjectQueue();
   private sendBufferWasFull = false;
   private readonly scratch = new Uint8Array(65536);
 
   // Receive side.
-  private rcvNxt = 1;
-  private readonly reassembly = new Reassembly();
-  private readonly recvQueue = new ByteQueue();
-  private peerDataFin = -1;
-  private peerFinConsumed = false;
-  private lastAdvertised = 0;
+  private readonly rx: DataReceiver;
 
   // Signals.
-  private readonly announce: Announcement[] = [];
-  private readonly echoes: AddAddrOption[] = [];
-  private readonly removals: number[] = [];
+  private readonly signals = new AddressSignals();
 
   private readonly events: MptcpEvent[] = [];
   private lastNow: number;
@@ -108,6 +90,7 @@ export class MptcpConnection implements SubflowOwner {
     this.scheduler = p.scheduler;
     this.lastNow = p.now;
     this.checksums = p.config.checksums && p.role === 'client';
+    this.rx = new DataReceiver(p.config.receiveBufferBytes);
   }
 
   // ---- Application side ----------------------------------------------------------------------
@@ -126,15 +109,16 @@ export class MptcpConnection implements SubflowOwner {
   }
 
   get readableBytes(): number {
-    return this.recvQueue.length;
+    return this.rx.readableBytes;
   }
 
   read(_now: number, max = Infinity): Uint8Array | null {
-    if (this.recvQueue.length === 0) return null;
-    const data = this.recvQueue.take(max);
+    const data = this.rx.read(max);
+    if (!data) return null;
     // A window that opened by a good part of the buffer is worth an ACK now (as TCP's
     // window update): the peer may be blocked on it.
-    if (this.receiveSpace() - this.lastAdvertised >= Math.min(this.config.receiveBufferBytes / 4, 65536)) this.ackOnBest();
+    const before = this.rx.lastAdvertised;
+    if (this.receiveSpace() - before >= Math.min(this.config.receiveBufferBytes / 4, 65536)) this.ackOnBest();
     return data;
   }
 
@@ -170,7 +154,7 @@ export class MptcpConnection implements SubflowOwner {
     return this.sndUna;
   }
   get receiveNext(): number {
-    return this.rcvNxt;
+    return this.rx.next;
   }
   get lastInputTime(): number {
     return this.lastNow;
@@ -200,14 +184,13 @@ export class MptcpConnection implements SubflowOwner {
 
   /** Announces one of our addresses to the peer (ADD_ADDR, §3.4.1). */
   announceAddress(id: number, address: Uint8Array, port = 0): void {
-    this.announce.push({ id, address, port, nextSendAt: 0, tries: 0 });
+    this.signals.add(id, address, port);
     this.ackOnBest();
   }
 
   /** Withdraws an address (REMOVE_ADDR, §3.4.2) and closes our subflows that use it. */
   removeAddress(id: number): void {
-    this.removals.push(id);
-    for (let i = this.announce.length - 1; i >= 0; i--) if (this.announce[i].id === id) this.announce.splice(i, 1);
+    this.signals.remove(id);
     const carrier = this.subflows.find((s) => s.usable && s.localAddressId !== id);
     carrier?.tcp.requestAck();
     for (const s of [...this.subflows]) if (s.localAddressId === id && s !== carrier) s.fail(this.lastNow, 'address removed', TcpRstReason.ADMINISTRATIVELY_PROHIBITED);
@@ -237,7 +220,7 @@ export class MptcpConnection implements SubflowOwner {
           break;
         case 'end':
           s.drain(now);
-          if (this.fallback) this.onDataFin(now, this.rcvNxt);
+          if (this.fallback) this.onDataFin(now, this.rx.next);
           else if (s.phase !== 'closed') tcp.shutdown(); // the peer closes this subflow: so do we
           break;
         case 'writable':
@@ -346,15 +329,11 @@ export class MptcpConnection implements SubflowOwner {
         if (others(s)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
       } else if (!stale && s.stale) s.stale = false;
     }
-    if (this.reinject.length > 0) for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
+    if (!this.reinject.isEmpty) for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
   }
 
   private addReinjection(start: number, end: number): void {
-    start = Math.max(start, this.sndUna);
-    if (end <= start) return;
-    const r = this.reinject;
-    for (let i = 0; i < r.length; i += 2) if (r[i] <= start && r[i + 1] >= end) return;
-    r.push(start, end);
+    this.reinject.add(start, end, this.sndUna);
   }
 
   // ---- SubflowOwner: handshake -------------------------------------------------------------------
@@ -382,7 +361,7 @@ export class MptcpConnection implements SubflowOwner {
     this.fallback = true;
     this.fallbackOffset = 0;
     this.counters.fallbacks++;
-    this.reinject.length = 0;
+    this.reinject.clear();
     // What the subflow holds it keeps retransmitting; the connection's buffer lets go of it.
     if (this.dataFinSeq >= 0) this.flushFallback(s);
     else this.releaseToSubflow();
@@ -395,7 +374,7 @@ export class MptcpConnection implements SubflowOwner {
   }
 
   canFallBack(s: Subflow): boolean {
-    return this.subflows.every((o) => o === s || (o.dataBytesSent === 0 && o.dataBytesReceived === 0)) && this.pastSubflows.every((o) => o.dataBytesSent === 0 && o.dataBytesReceived === 0) && this.reinject.length === 0;
+    return this.subflows.every((o) => o === s || (o.dataBytesSent === 0 && o.dataBytesReceived === 0)) && this.pastSubflows.every((o) => o.dataBytesSent === 0 && o.dataBytesReceived === 0) && this.reinject.isEmpty;
   }
 
   onInfiniteMapping(now: number, s: Subflow, offset: number): void {
@@ -410,18 +389,10 @@ export class MptcpConnection implements SubflowOwner {
   pull(now: number, s: Subflow, room: number): ScheduledChunk | null {
     this.lastNow = now;
     if (room <= 0 || this.closedForSending) return null;
-    const r = this.reinject;
-    while (r.length > 0 && !this.fallback) {
-      const start = Math.max(r[0], this.sndUna);
-      const end = Math.min(r[1], this.sndNxt);
-      if (end <= start) {
-        r.splice(0, 2);
-        continue;
-      }
-      const n = Math.min(room, end - start, this.scratch.length);
-      r[0] = start + n;
-      this.counters.reinjectedBytes += n;
-      return { dsn: start, length: n, reinjection: true, dataFin: false };
+    const again = this.fallback ? null : this.reinject.take(this.sndUna, this.sndNxt, Math.min(room, this.scratch.length));
+    if (again) {
+      this.counters.reinjectedBytes += again.length;
+      return { dsn: again.dsn, length: again.length, reinjection: true, dataFin: false };
     }
     // Data ends where the DATA_FIN is (its DSN is no byte of the buffer).
     const queuedEnd = this.dataFinSeq >= 0 ? this.dataFinSeq : this.sndUna + this.sendBuf.length;
@@ -563,50 +534,28 @@ export class MptcpConnection implements SubflowOwner {
 
   onData(now: number, dsn: number, data: Uint8Array, _s: Subflow): void {
     this.lastNow = now;
-    let len = data.length;
-    if (dsn + len <= this.rcvNxt) {
-      this.counters.duplicateDataBytes += len;
-      return;
-    }
-    if (dsn < this.rcvNxt) {
-      const cut = this.rcvNxt - dsn;
-      this.counters.duplicateDataBytes += cut;
-      data = data.subarray(cut);
-      dsn = this.rcvNxt;
-      len = data.length;
-    }
-    if (dsn === this.rcvNxt) {
-      this.recvQueue.push(data); // a copy: `data` may be a view of the subflow's buffer
-      this.rcvNxt += len;
-      for (let more = this.reassembly.takeInOrder(this.rcvNxt); more; more = this.reassembly.takeInOrder(this.rcvNxt)) {
-        this.recvQueue.pushOwned(more);
-        this.rcvNxt += more.length;
-      }
-      this.emit({ type: 'readable' });
-    } else {
-      this.reassembly.insert(dsn, data);
-    }
+    const dup = this.rx.duplicateBytes;
+    if (this.rx.onData(dsn, data)) this.emit({ type: 'readable' });
+    this.counters.duplicateDataBytes += this.rx.duplicateBytes - dup;
     this.consumePeerFin();
   }
 
   onDataFin(now: number, dsn: number): void {
     this.lastNow = now;
-    if (this.peerDataFin < 0) this.peerDataFin = dsn;
-    if (this.peerFinConsumed) this.ackOnBest(); // a retransmitted DATA_FIN: our ACK was lost
+    this.rx.onDataFin(dsn);
+    if (this.rx.finConsumed) this.ackOnBest(); // a retransmitted DATA_FIN: our ACK was lost
     this.consumePeerFin();
   }
 
   private consumePeerFin(): void {
-    if (this.peerDataFin < 0 || this.peerFinConsumed || this.rcvNxt !== this.peerDataFin) return;
-    this.peerFinConsumed = true;
-    this.rcvNxt += 1;
+    if (!this.rx.consumeFin()) return;
     this.emit({ type: 'end' });
     for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
     this.maybeClosed();
   }
 
   private maybeClosed(): void {
-    if (this.state === 'closed' || !this.peerFinConsumed || !this.dataFinAcked) return;
+    if (this.state === 'closed' || !this.rx.finConsumed || !this.dataFinAcked) return;
     // Both DATA_FINs are acknowledged: the subflows close with FINs (§3.3.3); those still in
     // their handshake (a join towards a dead path) are abandoned.
     for (const s of [...this.subflows]) {
@@ -617,9 +566,7 @@ export class MptcpConnection implements SubflowOwner {
   }
 
   receiveSpace(): number {
-    const free = Math.max(0, this.config.receiveBufferBytes - this.recvQueue.length - this.reassembly.bufferedBytes);
-    this.lastAdvertised = free;
-    return free;
+    return this.rx.space();
   }
 
   // ---- SubflowOwner: signals -----------------------------------------------------------------
@@ -627,8 +574,7 @@ export class MptcpConnection implements SubflowOwner {
   onAddAddr(now: number, s: Subflow, opt: AddAddrOption): void {
     this.lastNow = now;
     if (opt.flags & ADD_ADDR_FLAG_ECHO) {
-      const i = this.announce.findIndex((a) => a.id === opt.addressId);
-      if (i >= 0) this.announce.splice(i, 1);
+      this.signals.echoed(opt.addressId);
       return;
     }
     const remote = this.remoteKey;
@@ -639,7 +585,7 @@ export class MptcpConnection implements SubflowOwner {
       return;
     }
     this.counters.addAddrReceived++;
-    this.echoes.push({ subtype: 'ADD_ADDR', flags: ADD_ADDR_FLAG_ECHO, addressId: opt.addressId, address: opt.address, port: opt.port });
+    this.signals.echo(opt);
     s.tcp.requestAck();
     if (this.remoteAddresses.has(opt.addressId) || this.remoteAddresses.size >= this.config.maxAddAddrAccepted) return;
     this.remoteAddresses.set(opt.addressId, { address: opt.address, port });
@@ -680,32 +626,11 @@ export class MptcpConnection implements SubflowOwner {
 
   pendingSignal(_s: Subflow): MptcpOption | null {
     const remote = this.remoteKey;
-    if (!remote) return null;
-    const echo = this.echoes[0];
-    if (echo) return echo;
-    if (this.removals.length > 0) return { subtype: 'REMOVE_ADDR', reserved: 0, addressIds: this.removals.slice(0, 8) };
-    for (const a of this.announce) {
-      if (a.nextSendAt > this.lastNow) continue;
-      return { subtype: 'ADD_ADDR', flags: 0, addressId: a.id, address: a.address, port: a.port || undefined, truncatedHmac: addAddrHmac(this.localKey.key, remote.key, a.id, a.address, a.port) };
-    }
-    return null;
+    return remote ? this.signals.next(this.lastNow, this.localKey.key, remote.key) : null;
   }
 
   onSignalSent(_s: Subflow, opt: MptcpOption): void {
-    if (opt.subtype === 'ADD_ADDR') {
-      if (opt.flags & ADD_ADDR_FLAG_ECHO) this.echoes.shift();
-      else {
-        const a = this.announce.find((x) => x.id === opt.addressId);
-        if (a) {
-          a.tries++;
-          this.counters.addAddrSent++;
-          if (a.tries >= ADD_ADDR_TRIES) this.announce.splice(this.announce.indexOf(a), 1);
-          else a.nextSendAt = this.lastNow + ADD_ADDR_RETRY_MS;
-        }
-      }
-    } else if (opt.subtype === 'REMOVE_ADDR') {
-      this.removals.splice(0, opt.addressIds.length);
-    }
+    if (this.signals.sent(this.lastNow, opt)) this.counters.addAddrSent++;
   }
 
   // ---- Timers ---------------------------------------------------------------------------------
@@ -717,7 +642,7 @@ export class MptcpConnection implements SubflowOwner {
       if (d < t) t = d;
     }
     if (this.dataFinPending && this.dataFinSentAt >= 0) t = Math.min(t, this.dataFinSentAt + this.dataFinRto());
-    for (const a of this.announce) if (a.nextSendAt > 0) t = Math.min(t, a.nextSendAt);
+    t = Math.min(t, this.signals.deadline());
     return t;
   }
 
@@ -733,12 +658,7 @@ export class MptcpConnection implements SubflowOwner {
       this.dataFinSentAt = -1; // resend with the next pure ACK, on every usable subflow
       for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
     }
-    for (const a of this.announce) {
-      if (a.nextSendAt > 0 && now >= a.nextSendAt) {
-        a.nextSendAt = 0;
-        this.ackOnBest();
-      }
-    }
+    if (this.signals.due(now)) this.ackOnBest();
     this.updateStale(now);
   }
 
