@@ -64,11 +64,13 @@ export class StreamPool {
   /**
    * A pooled stream if one is ready, else a fresh one (its HELLO_OK still to read). A pooled
    * stream is not replaced at once: the caller calls `refill()` when its request is answered,
-   * so the replacement's TLS handshake does not delay that request on a busy CPU.
+   * so the replacement's TLS handshake does not delay that request on a busy CPU. `fresh`:
+   * a new stream even when the pool has some (a retry after a pooled stream proved dead: its
+   * pool mates are likely dead too, e.g. after the aggregator restarted).
    */
-  async take(): Promise<Lease> {
+  async take(fresh = false): Promise<Lease> {
     this.recent.push(Date.now());
-    const e = this.idle.shift();
+    const e = fresh ? undefined : this.idle.shift();
     if (e === undefined) this.refill();
     if (e !== undefined) {
       e.cleanup();

@@ -3,7 +3,9 @@
  * policy, request id) and waits for the aggregator's REPLY. On success the stream carries the
  * destination's bytes from then on. A pooled stream that turns out dead before any reply is
  * replaced by a fresh one once (the aggregator acted on nothing). Failures come back as a
- * status and a one-line reason for the SOCKS5 or HTTP side to translate; never a throw.
+ * status and a one-line reason for the SOCKS5 or HTTP side to translate; never a throw. (The
+ * replacement is a new stream, not the next pooled one: after an aggregator restart every
+ * pooled stream is dead.)
  */
 import type { Duplex } from 'node:stream';
 import { readFrame, writeFrame } from '../protocol/frame-stream.js';
@@ -25,16 +27,16 @@ export class Tunnels {
 
   async open(target: Target): Promise<TunnelResult> {
     const first = await this.attempt(target);
-    const result = first.ok || !first.retry ? first.result : (await this.attempt(target)).result;
+    const result = first.ok || !first.retry ? first.result : (await this.attempt(target, true)).result;
     // Replace the stream this request used once it is answered (see StreamPool.take).
     this.pool.refill();
     return result;
   }
 
-  private async attempt(target: Target): Promise<{ ok: boolean; retry: boolean; result: TunnelResult }> {
+  private async attempt(target: Target, fresh = false): Promise<{ ok: boolean; retry: boolean; result: TunnelResult }> {
     let lease;
     try {
-      lease = await this.pool.take();
+      lease = await this.pool.take(fresh);
     } catch (e) {
       return { ok: false, retry: false, result: { ok: false, status: Status.generalFailure, reason: e instanceof Error ? e.message : String(e) } };
     }
