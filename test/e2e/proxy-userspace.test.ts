@@ -2,36 +2,35 @@
  * The proxy end to end over our userspace MPTCP (`transport: userspace` at both ends: raw
  * sockets, no kernel MPTCP), in network namespaces built by proxy/demo/topology.ts: a client
  * host with two rate-limited paths, the aggregator, a web host. curl downloads through SOCKS5
- * (socks5h) and HTTP CONNECT and uploads through SOCKS5, sha256 equal, each path's interface
- * counters showing a real share of the bytes, and no kernel socket listening on the
- * aggregator's port (the stack on raw sockets is what answers). Then `mptcp-proxy demo
+ * (socks5h) and HTTP CONNECT and uploads 64 MiB through SOCKS5 and the HTTP proxy, sha256
+ * equal, each path's interface counters showing a real share of the bytes, and no kernel
+ * socket listening on the aggregator's port (the stack on raw sockets is what answers). A
+ * 64 MiB download survives the second path (a joined subflow's) going down in the middle of
+ * it (the first path's, the initial subflow's, does not yet: a known bug, marked below); a
+ * restarted client and a restarted aggregator serve the next requests without manual action. Then `mptcp-proxy demo
  * --self-test` (what `npm start` runs, non-interactive) as root, and as an unprivileged user:
  * the CLI refuses the userspace transport naming the fix, and the demo falls back to loopback.
  *
  * Root only (namespaces, raw sockets); always runs in CI, elsewhere skips saying why.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineTopology, linkBytes } from '../../proxy/demo/topology.js';
 import { privilegedSkipReason } from '../support/privileges.js';
 import { body, sha256 } from '../unit/proxy/helpers.js';
-import { startProgram, type Program } from './support/topology.js';
+import { buildCli, CLI_ENV, startUserspaceProxy, type UserspaceProxy } from './support/userspace-proxy.js';
 
 const skip = privilegedSkipReason('proxy end to end over userspace MPTCP (test/e2e)', ['ip', 'tc', 'ethtool', 'nft', 'ss', 'curl', 'runuser']) !== undefined;
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-// Its own build (the kernel e2e file builds into another folder at the same time).
-const DIST = join(ROOT, 'node_modules/.cache/mptcp-proxy-e2e-userspace');
-const CLI = join(DIST, 'proxy/cli/main.js');
-const WEB = join(ROOT, 'test/e2e/peers/web-server.mjs');
-const env = { MPTCP_RAW_ADDON: join(ROOT, 'mptcp/native/build/Release/mptcp_raw.node') };
+// Its own build (the other e2e files build into other folders at the same time).
+let CLI = '';
+const env = CLI_ENV;
 const SECRET = 'userspace e2e secret, long enough';
 const MiB = 1024 * 1024;
 const PORT = 8443;
 const topo = defineTopology({ tag: 'u2e', net: 72, rateMbit: [60, 60], rawSockets: true });
-const { ns: NS, addr: ADDR } = topo;
+const { ns: NS } = topo;
 
 interface Run {
   code: number;
@@ -52,37 +51,20 @@ const curlIn = (ns: string, args: string[]) => run('ip', ['netns', 'exec', ns, '
 
 describe.skipIf(skip)('proxy end to end over userspace MPTCP in namespaces', () => {
   const dir = mkdtempSync('/tmp/mptcp-proxy-e2e-us-');
-  const programs: Program[] = [];
+  let proxy: UserspaceProxy | undefined;
 
   beforeAll(async () => {
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', DIST], { cwd: ROOT, stdio: 'pipe' });
-    } catch {
-      /* type errors elsewhere in the tree: the emitted JS is still there */
-    }
-    if (!existsSync(CLI)) throw new Error(`${CLI} missing after build`);
+    CLI = buildCli('mptcp-proxy-e2e-userspace');
     topo.create();
-    const web = startProgram(NS.web, 'node', [WEB, '8080']);
-    programs.push(web);
-    await web.waitFor(/listening/);
-    const aggConfig = join(dir, 'aggregator.yaml');
-    // No `transport:` line: userspace is the default.
-    writeFileSync(aggConfig, `listen: 0.0.0.0:${PORT}\nstateDir: ${join(dir, 'state')}\nclients:\n  - { id: laptop, secret: ${JSON.stringify(SECRET)} }\ndestinations:\n  allow: [10.72.3.0/24]\n`);
-    const agg = startProgram(NS.agg, 'node', [CLI, 'aggregator', '--config', aggConfig], env);
-    programs.push(agg);
-    await agg.waitFor(/listening on .* over userspace/);
-    const fingerprint = /fingerprint:\s*\n\s*([0-9a-f]{64})/.exec(agg.output())?.[1];
-    if (fingerprint === undefined) throw new Error(`no fingerprint in:\n${agg.output()}`);
-    const clientConfig = join(dir, 'client.yaml');
-    // No paths: every global address of the client host (its two path addresses).
-    writeFileSync(clientConfig, `aggregator:\n  host: ${ADDR.agg1}\n  port: ${PORT}\n  fingerprint: ${fingerprint}\n  clientId: laptop\n  secret: ${JSON.stringify(SECRET)}\nlisten: [127.0.0.1:1080]\n`);
-    const client = startProgram(NS.client, 'node', [CLI, 'client', '--config', clientConfig], env);
-    programs.push(client);
-    await client.waitFor(/over userspace MPTCP \(paths: every global address/);
+    // No `transport:` line at either end (userspace is the default), no client paths: every
+    // global address of the client host (its two path addresses).
+    proxy = await startUserspaceProxy(topo, { cli: CLI, dir, secret: SECRET });
+    expect(proxy.aggregator.output()).toMatch(/listening on .* over userspace/);
+    expect(proxy.client.output()).toMatch(/over userspace MPTCP \(paths: every global address/);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(programs.map((p) => p.stop()));
+    await proxy?.stop();
     topo.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -115,18 +97,88 @@ describe.skipIf(skip)('proxy end to end over userspace MPTCP in namespaces', () 
     expect(topo.exec(NS.agg, 'ss', ['-Htln', `sport = :${PORT}`]).trim()).toBe('');
   }, 120_000);
 
-  it('uploads 16 MiB through SOCKS5 byte-exact over both paths', async () => {
+  it('uploads 64 MiB through SOCKS5 and 64 MiB through the HTTP proxy byte-exact, over both paths', async () => {
     const file = join(dir, 'upload.bin');
-    const data = body(16 * MiB, 1);
+    const data = body(64 * MiB, 1);
     writeFileSync(file, data);
     const tx0 = topo.dev.client.map((d) => linkBytes(NS.client, d).tx);
-    const r = await curlIn(NS.client, [...socks, '--data-binary', `@${file}`, 'http://web.u2e:8080/upload']);
-    expect(r.stderr).toBe('');
-    expect(r.stdout.toString()).toBe(sha256(data));
+    const t0 = Date.now();
+    const [a, b] = await Promise.all([
+      curlIn(NS.client, [...socks, '--data-binary', `@${file}`, 'http://web.u2e:8080/upload']),
+      curlIn(NS.client, ['-x', 'http://127.0.0.1:1080', '--data-binary', `@${file}`, 'http://web.u2e:8080/upload']),
+    ]);
+    const ms = Date.now() - t0;
+    rmSync(file);
+    for (const [way, r] of [
+      ['socks5h', a],
+      ['http', b],
+    ] as const) {
+      expect(r.stderr, way).toBe('');
+      expect(r.stdout.toString(), way).toBe(sha256(data));
+    }
     const tx = topo.dev.client.map((d, i) => linkBytes(NS.client, d).tx - tx0[i]);
-    console.log(`e2e userspace: 16 MiB up; path 1 sent ${(tx[0] / MiB).toFixed(1)} MiB, path 2 ${(tx[1] / MiB).toFixed(1)} MiB`);
-    for (const t of tx) expect(t).toBeGreaterThan(16 * MiB * 0.15);
+    console.log(`e2e userspace: 2 x 64 MiB up in ${ms} ms (${((128 * MiB * 8) / ms / 1000).toFixed(1)} Mbit/s); path 1 sent ${(tx[0] / MiB).toFixed(1)} MiB, path 2 ${(tx[1] / MiB).toFixed(1)} MiB`);
+    for (const t of tx) expect(t).toBeGreaterThan(128 * MiB * 0.15);
   }, 120_000);
+
+  /** A 64 MiB SOCKS5 download during which path `down` (0: the first) goes down after 1.5 s. */
+  const downloadWhilePathDies = async (down: 0 | 1, maxTimeS: number) => {
+    const size = 64 * MiB;
+    const dying = topo.dev.client[down];
+    const staying = topo.dev.client[1 - down];
+    const rx0 = linkBytes(NS.client, staying).rx;
+    const t0 = Date.now();
+    const download = run('ip', ['netns', 'exec', NS.client, 'curl', '-sS', '--max-time', String(maxTimeS), ...socks, url(size)]);
+    await new Promise((r) => setTimeout(r, 1500));
+    topo.exec(NS.client, 'ip', ['link', 'set', dying, 'down']);
+    let r: Run;
+    try {
+      r = await download;
+    } finally {
+      topo.exec(NS.client, 'ip', ['link', 'set', dying, 'up']);
+    }
+    const ms = Date.now() - t0;
+    const viaStaying = linkBytes(NS.client, staying).rx - rx0;
+    console.log(`e2e userspace: 64 MiB download with path ${down + 1} down after 1.5 s: ${r.stdout.length} bytes in ${ms} ms, path ${2 - down} received ${(viaStaying / MiB).toFixed(1)} MiB ${r.stderr.trim()}`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.length).toBe(size);
+    expect(sha256(r.stdout)).toBe(sha256(body(size)));
+    // The path that stayed carried the rest: more than half of the download.
+    expect(viaStaying).toBeGreaterThan(size * 0.5);
+  };
+
+  it('finishes a 64 MiB download when the second path (a joined subflow) goes down in the middle of it', async () => {
+    await downloadWhilePathDies(1, 60);
+  }, 90_000);
+
+  // KNOWN BUG (open, in the userspace stack or transport): with the first path down (the one
+  // of every connection's initial subflow), the download either stalls for good or is reset
+  // (curl 56) after ~20 MiB. In a stalled run the client's /api/status showed both paths
+  // "up": false, its path-2 subflows stuck in "handshake" (6 joins sent for 3 connections)
+  // and 3 MP_TCPRST received, while the aggregator held the 3 connections with no subflow at
+  // all. With the second path going down (above) the download finishes. This test starts
+  // failing once that is fixed: then make it a plain `it`.
+  it.fails('finishes a 64 MiB download when the first path (the initial subflow) goes down in the middle of it', async () => {
+    await downloadWhilePathDies(0, 30);
+  }, 60_000);
+
+  it('serves new requests after the client restarts, and after the aggregator restarts, without manual action', async () => {
+    if (proxy === undefined) throw new Error('set-up failed');
+    await proxy.client.stop();
+    proxy.client = await proxy.restartClient();
+    const afterClient = await curlIn(NS.client, [...socks, url(2 * MiB)]);
+    expect(afterClient.stderr).toBe('');
+    expect(afterClient.stdout.length, afterClient.stdout.subarray(0, 200).toString()).toBe(2 * MiB);
+    expect(sha256(afterClient.stdout)).toBe(sha256(body(2 * MiB)));
+    await proxy.aggregator.stop();
+    proxy.aggregator = await proxy.restartAggregator();
+    expect(proxy.aggregator.output()).toMatch(/loaded TLS certificate/);
+    // The client's pooled streams died with the old aggregator: the next request still works.
+    const afterAggregator = await curlIn(NS.client, ['-x', 'http://127.0.0.1:1080', url(2 * MiB)]);
+    expect(afterAggregator.stderr).toBe('');
+    expect(afterAggregator.stdout.length, afterAggregator.stdout.subarray(0, 200).toString()).toBe(2 * MiB);
+    expect(sha256(afterAggregator.stdout)).toBe(sha256(body(2 * MiB)));
+  }, 90_000);
 
   it('npm start (the demo) runs non-interactively: two paths in namespaces, curl through it, torn down', async () => {
     const r = await run('node', [CLI, 'demo', '--self-test'], 120);
