@@ -5,9 +5,10 @@
  * (socks5h) and HTTP CONNECT and uploads 64 MiB through SOCKS5 and the HTTP proxy, sha256
  * equal, each path's interface counters showing a real share of the bytes, and no kernel
  * socket listening on the aggregator's port (the stack on raw sockets is what answers). A
- * 64 MiB download survives the second path (a joined subflow's) going down in the middle of
- * it (the first path's, the initial subflow's, does not yet: a known bug, marked below); a
- * restarted client and a restarted aggregator serve the next requests without manual action. Then `mptcp-proxy demo
+ * 64 MiB download survives the first path (the initial subflow's) being black-holed and the
+ * second path's link going down in the middle of it (the first path's link going down does
+ * not yet: a known bug, marked below); a restarted client and a restarted aggregator serve
+ * the next requests without manual action. Then `mptcp-proxy demo
  * --self-test` (what `npm start` runs, non-interactive) as root, and as an unprivileged user:
  * the CLI refuses the userspace transport naming the fix, and the demo falls back to loopback.
  *
@@ -121,8 +122,12 @@ describe.skipIf(skip)('proxy end to end over userspace MPTCP in namespaces', () 
     for (const t of tx) expect(t).toBeGreaterThan(128 * MiB * 0.15);
   }, 120_000);
 
-  /** A 64 MiB SOCKS5 download during which path `down` (0: the first) goes down after 1.5 s. */
-  const downloadWhilePathDies = async (down: 0 | 1, maxTimeS: number) => {
+  /**
+   * A 64 MiB SOCKS5 download during which path `down` (0: the first) dies after 1.5 s: its
+   * client-side link goes down (`link`), or every packet on it is dropped both ways while both
+   * links stay up (`blackhole`: a path failing somewhere in the network).
+   */
+  const downloadWhilePathDies = async (down: 0 | 1, maxTimeS: number, how: 'link' | 'blackhole' = 'link') => {
     const size = 64 * MiB;
     const dying = topo.dev.client[down];
     const staying = topo.dev.client[1 - down];
@@ -130,16 +135,18 @@ describe.skipIf(skip)('proxy end to end over userspace MPTCP in namespaces', () 
     const t0 = Date.now();
     const download = run('ip', ['netns', 'exec', NS.client, 'curl', '-sS', '--max-time', String(maxTimeS), ...socks, url(size)]);
     await new Promise((r) => setTimeout(r, 1500));
-    topo.exec(NS.client, 'ip', ['link', 'set', dying, 'down']);
+    if (how === 'link') topo.exec(NS.client, 'ip', ['link', 'set', dying, 'down']);
+    else topo.exec(NS.client, 'nft', [`add table inet pathkill; add chain inet pathkill in { type filter hook prerouting priority -300; }; add rule inet pathkill in iifname "${dying}" drop; add chain inet pathkill out { type filter hook postrouting priority 300; }; add rule inet pathkill out oifname "${dying}" drop`]);
     let r: Run;
     try {
       r = await download;
     } finally {
-      topo.exec(NS.client, 'ip', ['link', 'set', dying, 'up']);
+      if (how === 'link') topo.exec(NS.client, 'ip', ['link', 'set', dying, 'up']);
+      else topo.exec(NS.client, 'nft', ['delete', 'table', 'inet', 'pathkill']);
     }
     const ms = Date.now() - t0;
     const viaStaying = linkBytes(NS.client, staying).rx - rx0;
-    console.log(`e2e userspace: 64 MiB download with path ${down + 1} down after 1.5 s: ${r.stdout.length} bytes in ${ms} ms, path ${2 - down} received ${(viaStaying / MiB).toFixed(1)} MiB ${r.stderr.trim()}`);
+    console.log(`e2e userspace: 64 MiB download with path ${down + 1} ${how === 'link' ? 'down' : 'black-holed'} after 1.5 s: ${r.stdout.length} bytes in ${ms} ms, path ${2 - down} received ${(viaStaying / MiB).toFixed(1)} MiB ${r.stderr.trim()}`);
     expect(r.stderr).toBe('');
     expect(r.stdout.length).toBe(size);
     expect(sha256(r.stdout)).toBe(sha256(body(size)));
@@ -147,19 +154,35 @@ describe.skipIf(skip)('proxy end to end over userspace MPTCP in namespaces', () 
     expect(viaStaying).toBeGreaterThan(size * 0.5);
   };
 
+  it('finishes a 64 MiB download when the first path (the initial subflow) is black-holed in the middle of it', async () => {
+    await downloadWhilePathDies(0, 60, 'blackhole');
+  }, 90_000);
+
   it('finishes a 64 MiB download when the second path (a joined subflow) goes down in the middle of it', async () => {
     await downloadWhilePathDies(1, 60);
   }, 90_000);
 
-  // KNOWN BUG (open, in the userspace stack or transport): with the first path down (the one
-  // of every connection's initial subflow), the download either stalls for good or is reset
-  // (curl 56) after ~20 MiB. In a stalled run the client's /api/status showed both paths
-  // "up": false, its path-2 subflows stuck in "handshake" (6 joins sent for 3 connections)
-  // and 3 MP_TCPRST received, while the aggregator held the 3 connections with no subflow at
-  // all. With the second path going down (above) the download finishes. This test starts
-  // failing once that is fixed: then make it a plain `it`.
+  // KNOWN BUG (open): after the second path's link went down and came back (the test
+  // before), a black-holed first path breaks the next download: path 2 carries ~11 MiB, then the
+  // download stalls and is reset (curl 56) after ~55 s. From a fresh start (the first of these
+  // tests) the same download finishes: path 2 is not fully back in use after its link
+  // returned. This test starts failing once that is fixed: then make it a plain `it`.
+  it.fails('finishes a 64 MiB download with the first path black-holed after the second path went down and came back', async () => {
+    await downloadWhilePathDies(0, 20, 'blackhole');
+  }, 60_000);
+
+  // KNOWN BUG (open, in the userspace transport's address following): with the first path's
+  // link down the download either stalls for good or is reset (curl 56) after ~20 MiB. The
+  // veth's aggregator end loses carrier too; os.networkInterfaces() (libuv) omits addresses of
+  // interfaces that are not RUNNING, so the aggregator's InterfaceWatcher reports its address
+  // 10.72.1.2 removed, and every subflow uses that address at the aggregator (the joined ones
+  // reach it through path 2). In a stalled run the client had received 3 MP_TCPRST, its new
+  // joins to 10.72.1.2 stuck in "handshake", and the aggregator held the 3 connections with no
+  // subflow. The black-holed first path (links up) and the second path's link going down
+  // (no subflow uses 10.72.2.2) both finish. This test starts failing once that is
+  // fixed: then make it a plain `it`.
   it.fails('finishes a 64 MiB download when the first path (the initial subflow) goes down in the middle of it', async () => {
-    await downloadWhilePathDies(0, 30);
+    await downloadWhilePathDies(0, 20);
   }, 60_000);
 
   it('serves new requests after the client restarts, and after the aggregator restarts, without manual action', async () => {
