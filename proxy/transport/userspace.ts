@@ -75,7 +75,7 @@ export class UserspaceTransport implements StreamTransport {
     return given && given.length > 0 ? given : defaultLocalAddresses().map((address) => ({ address }));
   }
 
-  private start(paths: { address: string; device?: string }[], ports: PortRange[], portRange: [number, number]): Running {
+  private start(paths: { address: string; device?: string }[], ports: PortRange[], portRange: [number, number], role: 'client' | 'listener'): Running {
     const addresses = paths.map((p) => parseIp(p.address)).filter((a): a is Uint8Array => a !== null);
     if (addresses.length === 0) throw new TransportUnavailableError('userspace', 'no usable local address');
     const stack = new MptcpStack({ addresses, random: new CryptoRandom(), portRange, mptcp: { checksums: this.opts.checksums ?? false } });
@@ -87,6 +87,10 @@ export class UserspaceTransport implements StreamTransport {
     } catch (e) {
       throw new TransportUnavailableError('userspace', e instanceof Error ? e.message : String(e));
     }
+    // A listener adopts addresses that appear (an interface without carrier at start-up is not
+    // listed yet) but never withdraws one: an interface losing carrier for a while must not
+    // take away the address its subflows over other interfaces use too. Only the connecting
+    // side manages paths, both ways.
     const follow = this.opts.followInterfaces ?? !(this.opts.localAddresses && this.opts.localAddresses.length > 0);
     const watcher = follow ? new InterfaceWatcher(undefined, this.opts.interfacePollMs ?? 1000) : null;
     if (watcher) {
@@ -102,7 +106,7 @@ export class UserspaceTransport implements StreamTransport {
         stack.addLocalAddress(runtime.now(), ip);
         d.flush();
       });
-      watcher.on('address-removed', (a: InterfaceAddress) => {
+      if (role === 'client') watcher.on('address-removed', (a: InterfaceAddress) => {
         const ip = parseIp(a.address);
         if (!ip) return;
         stack.removeLocalAddress(runtime.now(), ip);
@@ -125,7 +129,7 @@ export class UserspaceTransport implements StreamTransport {
     const locals = this.locals();
     if (!this.client) {
       const range = chooseClientPortRange(readEphemeralRange());
-      this.client = this.start(locals, [range], [range.lo, range.hi]);
+      this.client = this.start(locals, [range], [range.lo, range.hi], 'client');
     }
     const rt = this.client.runtime;
     const remotes = [remote, ...(this.opts.extraRemoteAddresses ?? [])];
@@ -167,7 +171,7 @@ export class UserspaceTransport implements StreamTransport {
     let running: Running;
     try {
       const range = chooseClientPortRange(readEphemeralRange());
-      running = this.start(paths, [{ lo: on.port, hi: on.port }], [range.lo, range.hi]);
+      running = this.start(paths, [{ lo: on.port, hi: on.port }], [range.lo, range.hi], 'listener');
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

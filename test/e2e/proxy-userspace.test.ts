@@ -141,8 +141,12 @@ describe.skipIf(skip)('proxy end to end over userspace MPTCP in namespaces', () 
     try {
       r = await download;
     } finally {
-      if (how === 'link') topo.exec(NS.client, 'ip', ['link', 'set', dying, 'up']);
-      else topo.exec(NS.client, 'nft', ['delete', 'table', 'inet', 'pathkill']);
+      if (how === 'link') {
+        topo.exec(NS.client, 'ip', ['link', 'set', dying, 'up']);
+        // A link going down flushes its routes; the second path's source route (table 102)
+        // comes back as an administrator's (or a DHCP client's) configuration would bring it.
+        if (down === 1) topo.exec(NS.client, 'ip', ['route', 'replace', topo.addr.agg1.replace(/\.\d+$/, '.0/24'), 'via', topo.addr.agg2, 'dev', dying, 'onlink', 'table', '102']);
+      } else topo.exec(NS.client, 'nft', ['delete', 'table', 'inet', 'pathkill']);
     }
     const ms = Date.now() - t0;
     const viaStaying = linkBytes(NS.client, staying).rx - rx0;
@@ -162,28 +166,17 @@ describe.skipIf(skip)('proxy end to end over userspace MPTCP in namespaces', () 
     await downloadWhilePathDies(1, 60);
   }, 90_000);
 
-  // KNOWN BUG (open): after the second path's link went down and came back (the test
-  // before), a black-holed first path breaks the next download: path 2 carries ~11 MiB, then the
-  // download stalls and is reset (curl 56) after ~55 s. From a fresh start (the first of these
-  // tests) the same download finishes: path 2 is not fully back in use after its link
-  // returned. This test starts failing once that is fixed: then make it a plain `it`.
-  it.fails('finishes a 64 MiB download with the first path black-holed after the second path went down and came back', async () => {
-    await downloadWhilePathDies(0, 20, 'blackhole');
-  }, 60_000);
+  // After the second path's link went down and came back (the test before), a black-holed first
+  // path must not break the next download: path 2 is back in use.
+  it('finishes a 64 MiB download with the first path black-holed after the second path went down and came back', async () => {
+    await downloadWhilePathDies(0, 60, 'blackhole');
+  }, 90_000);
 
-  // KNOWN BUG (open, in the userspace transport's address following): with the first path's
-  // link down the download either stalls for good or is reset (curl 56) after ~20 MiB. The
-  // veth's aggregator end loses carrier too; os.networkInterfaces() (libuv) omits addresses of
-  // interfaces that are not RUNNING, so the aggregator's InterfaceWatcher reports its address
-  // 10.72.1.2 removed, and every subflow uses that address at the aggregator (the joined ones
-  // reach it through path 2). In a stalled run the client had received 3 MP_TCPRST, its new
-  // joins to 10.72.1.2 stuck in "handshake", and the aggregator held the 3 connections with no
-  // subflow. The black-holed first path (links up) and the second path's link going down
-  // (no subflow uses 10.72.2.2) both finish. This test starts failing once that is
-  // fixed: then make it a plain `it`.
-  it.fails('finishes a 64 MiB download when the first path (the initial subflow) goes down in the middle of it', async () => {
-    await downloadWhilePathDies(0, 20);
-  }, 60_000);
+  // The veth's aggregator end loses carrier too, and os.networkInterfaces() then omits its
+  // address: the aggregator must not withdraw it (only the connecting side follows addresses).
+  it('finishes a 64 MiB download when the first path (the initial subflow) goes down in the middle of it', async () => {
+    await downloadWhilePathDies(0, 60);
+  }, 90_000);
 
   it('serves new requests after the client restarts, and after the aggregator restarts, without manual action', async () => {
     if (proxy === undefined) throw new Error('set-up failed');
