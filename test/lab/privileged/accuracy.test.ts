@@ -122,8 +122,12 @@ describe.skipIf(skip !== undefined)('lab emulator accuracy', () => {
     const fast = lab.plan.paths[0];
     await lab.path('fast').set({ rate: '10mbit', delay: '5ms', queue: 50 });
     const before = (await lab.path('fast').stats()).downlink.droppedQueue;
-    const load = lab.exec('client', ['node', FLOW_PEER, 'get', '--connect', `${lab.plan.aggregator.v4}:5201`, '--local', fast.client.v4, '--bytes', String(1536 * 1024), '--count', '4', '--parallel', '4', '--timeout', '20000'], 30_000);
-    await new Promise((r) => setTimeout(r, 2500));
+    // 4 x 4 MiB: about 13 s at 10 Mbit/s, so the pings fall inside the load even when a busy
+    // machine (CI runs test files in parallel) is slow to start the downloader.
+    const load = lab.exec('client', ['node', FLOW_PEER, 'get', '--connect', `${lab.plan.aggregator.v4}:5201`, '--local', fast.client.v4, '--bytes', String(4 * 1024 * 1024), '--count', '4', '--parallel', '4', '--timeout', '40000'], 60_000);
+    // Wait until the queue has started dropping (the load is really running), at most 8 s.
+    for (let i = 0; i < 40 && (await lab.path('fast').stats()).downlink.droppedQueue === before; i++) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 500));
     const loaded = await pingRtt(lab, fast.client.v4, lab.plan.aggregator.v4, 20);
     await load;
     const drops = (await lab.path('fast').stats()).downlink.droppedQueue - before;
@@ -133,7 +137,7 @@ describe.skipIf(skip !== undefined)('lab emulator accuracy', () => {
     expect(loaded).toBeLessThan(10 + queueMs * 1.1 + 5);
     expect(drops).toBeGreaterThan(0);
     await lab.path('fast').set({ rate: 'unlimited', delay: '10ms', queue: 1000 });
-  }, 40_000);
+  }, 80_000);
 
   it('a scripted blackhole drops everything silently, link down also takes the carrier', async () => {
     const fast = lab.plan.paths[0];
