@@ -664,7 +664,7 @@ export class MptcpConnection implements SubflowOwner {
 
   private dataFinRto(): number {
     let rto = 200;
-    for (const s of this.subflows) rto = Math.max(rto, s.tcp.stats().rtoMs);
+    for (const s of this.subflows) rto = Math.max(rto, s.tcp.retransmissionTimeout);
     return rto;
   }
 

@@ -6,6 +6,7 @@
  * bytes into data-sequence ranges for the connection, and the per-subflow signals (MP_PRIO,
  * MP_TCPRST, MP_FASTCLOSE). Connection-wide decisions are the connection's (connection.ts).
  */
+import { bytesEqual } from '../wire/bytes.js';
 import { sumVerifies, dssPseudoHeaderSum, dssChecksum, sumWords } from '../wire/checksum.js';
 import { joinAckHmac, joinSynAckHmac } from '../wire/crypto.js';
 import { DssFields, writeDss } from '../wire/dss.js';
@@ -270,7 +271,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
           return true;
         }
         const expected = joinAckHmac(remote.key, o.localKey.key, this.remoteNonce, this.localNonce);
-        if (!sameBytes(expected, join.hmac)) {
+        if (!bytesEqual(expected, join.hmac)) {
           o.counters.joinAckHmacFailures++;
           this.fail(now, 'MP_JOIN third-ACK HMAC mismatch', TcpRstReason.MPTCP_ERROR);
           return true;
@@ -662,9 +663,3 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
 
 const NO_OPTIONS: MptcpOption[] = [];
 const EMPTY = new Uint8Array(0);
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

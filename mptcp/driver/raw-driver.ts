@@ -16,6 +16,7 @@
  * The binding, clock, timers and nft runner are injectable, so the loop is tested without
  * privileges (test/unit/driver) and for real in network namespaces (test/privileged/driver).
  */
+import { bytesEqual } from '../wire/bytes.js';
 import { performance } from 'node:perf_hooks';
 import { MAX_PACKET, type PacketEndpoint } from '../core/sans-io.js';
 import { formatIp, parseIp } from '../wire/ip-address.js';
@@ -253,7 +254,7 @@ export class RawSocketDriver {
   addPath(path: RawPath): void {
     const address = parseIp(path.address);
     if (address === undefined) throw new RangeError(`RawSocketDriver: not an IP address: ${JSON.stringify(path.address)}`);
-    if (this.closed || this.sockets.some((s) => sameAddress(s.address, address))) return;
+    if (this.closed || this.sockets.some((s) => bytesEqual(s.address, address))) return;
     this.openSocket(path, address, address.length === 4 ? 4 : 6);
   }
 
@@ -261,7 +262,7 @@ export class RawSocketDriver {
   removePath(addressText: string): void {
     const address = parseIp(addressText);
     if (address === undefined) return;
-    const i = this.sockets.findIndex((s) => sameAddress(s.address, address));
+    const i = this.sockets.findIndex((s) => bytesEqual(s.address, address));
     if (i < 0) return;
     const [sock] = this.sockets.splice(i, 1);
     if (this.blockedOn === sock) this.blockedOn = undefined;
@@ -487,10 +488,4 @@ export class RawSocketDriver {
     }
     return undefined;
   }
-}
-
-function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -7,6 +7,7 @@
  * failed (with backoff), and follows the peer's ADD_ADDR / REMOVE_ADDR and local address
  * changes. Sans-IO: the stack calls it with `now`; it opens subflows through SubflowOpener.
  */
+import { bytesEqual } from '../wire/bytes.js';
 import { formatIp } from '../wire/ip-address.js';
 import type { MptcpConnection } from '../connection/connection.js';
 import type { MptcpConfig, MptcpEvent } from '../connection/mptcp-types.js';
@@ -64,8 +65,8 @@ export class ClientPathManager {
 
   /** Our local address id for `address`: 0 for the initial subflow's, else a stable small id. */
   localAddressId(address: Uint8Array): number {
-    if (this.initialLocal && same(address, this.initialLocal)) return 0;
-    const i = this.locals.findIndex((l) => same(l.address, address));
+    if (this.initialLocal && bytesEqual(address, this.initialLocal)) return 0;
+    const i = this.locals.findIndex((l) => bytesEqual(l.address, address));
     return i < 0 ? 0 : i + 1;
   }
 
@@ -120,7 +121,7 @@ export class ClientPathManager {
 
   /** A local address appeared (an interface came up): paths from it are opened. */
   addLocal(now: number, local: LocalPath): void {
-    if (this.locals.some((l) => same(l.address, local.address))) return;
+    if (this.locals.some((l) => bytesEqual(l.address, local.address))) return;
     this.locals.push(local);
     const remotes = new Map<string, PathState>();
     for (const p of this.paths) remotes.set(`${formatIp(p.remote)}|${p.port}`, p);
@@ -129,10 +130,10 @@ export class ClientPathManager {
 
   /** A local address disappeared: its subflows close and its paths are forgotten. */
   removeLocal(now: number, address: Uint8Array): void {
-    this.locals = this.locals.filter((l) => !same(l.address, address));
+    this.locals = this.locals.filter((l) => !bytesEqual(l.address, address));
     for (let i = this.paths.length - 1; i >= 0; i--) {
       const p = this.paths[i];
-      if (!same(p.local.address, address)) continue;
+      if (!bytesEqual(p.local.address, address)) continue;
       p.subflow?.fail(now, 'local address removed', 0);
       this.paths.splice(i, 1);
     }
@@ -175,7 +176,7 @@ export class ClientPathManager {
   }
 
   private hasSubflowOn(p: PathState): boolean {
-    return this.conn.subflows.some((s) => s.phase !== 'closed' && same(s.local, p.local.address) && same(s.remote, p.remote));
+    return this.conn.subflows.some((s) => s.phase !== 'closed' && bytesEqual(s.local, p.local.address) && bytesEqual(s.remote, p.remote));
   }
 
   private attemptNext(now: number): void {
@@ -195,13 +196,7 @@ export class ClientPathManager {
 
   private addPath(local: LocalPath, remote: Uint8Array, port: number, remoteAddressId: number, now: number): void {
     if (local.address.length !== remote.length) return;
-    if (this.paths.some((p) => same(p.local.address, local.address) && same(p.remote, remote) && p.port === port)) return;
+    if (this.paths.some((p) => bytesEqual(p.local.address, local.address) && bytesEqual(p.remote, remote) && p.port === port)) return;
     this.paths.push({ local, remote, port, remoteAddressId, subflow: null, retryAt: now, delay: this.config.rejoinDelayMs, attempted: false });
   }
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -6,6 +6,7 @@
  * the client path managers, and one timer deadline for all of it. Sans-IO: the simulator or
  * a driver calls it.
  */
+import { bytesEqual } from '../wire/bytes.js';
 import type { PacketEndpoint, Random } from '../core/sans-io.js';
 import { MptcpConnection } from '../connection/connection.js';
 import { generateKey, generateNonce } from '../connection/keys.js';
@@ -13,7 +14,7 @@ import { DEFAULT_MPTCP_CONFIG, newMptcpCounters, type MptcpConfig, type MptcpCou
 import { Subflow, type SubflowRole } from '../connection/subflow.js';
 import { ClientPathManager, type LocalPath, type SubflowOpener } from '../pm/path-manager.js';
 import { createScheduler, type Scheduler } from '../sched/scheduler.js';
-import type { HostConnection } from '../tcp/host.js';
+import type { HostConnection, SynDecision } from '../tcp/host.js';
 import { TcpHost } from '../tcp/host.js';
 import type { TcpConfig } from '../tcp/tcp-types.js';
 import { BACKUP_FLAG, MPC_FLAG_CHECKSUM, MPC_FLAG_HMAC_SHA256, type MptcpOption } from '../wire/mptcp-option-types.js';
@@ -94,7 +95,7 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
   /** Accepts MPTCP connections on `port`; plain TCP clients are served as fallback connections. */
   listen(port: number, onConnection: (c: MptcpConnection) => void, backlog = 128): void {
     this.listeners.set(port, onConnection);
-    this.host.listen(port, () => undefined, backlog, (now, syn, packet, local, remote) => this.onSyn(now, port, syn, packet, local, remote));
+    this.host.listen(port, () => undefined, backlog, (now, syn, packet, local, remote) => this.onSyn(now, syn, packet, local, remote));
   }
 
   /**
@@ -103,7 +104,7 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
    */
   addLocalAddress(now: number, address: Uint8Array, backup = false): void {
     this.lastNow = now;
-    if (!this.host.addresses.some((a) => sameAddress(a, address))) this.host.addresses.push(address);
+    if (!this.host.addresses.some((a) => bytesEqual(a, address))) this.host.addresses.push(address);
     for (const pm of this.managers.values()) pm.addLocal(now, { address, backup });
   }
 
@@ -113,10 +114,10 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
    */
   removeLocalAddress(now: number, address: Uint8Array): void {
     this.lastNow = now;
-    const i = this.host.addresses.findIndex((a) => sameAddress(a, address));
+    const i = this.host.addresses.findIndex((a) => bytesEqual(a, address));
     if (i >= 0) this.host.addresses.splice(i, 1);
     for (const c of this.conns) {
-      const ids = new Set(c.subflows.filter((s) => sameAddress(s.local, address)).map((s) => s.localAddressId));
+      const ids = new Set(c.subflows.filter((s) => bytesEqual(s.local, address)).map((s) => s.localAddressId));
       this.managers.get(c)?.removeLocal(now, address);
       for (const id of ids) c.removeAddress(id);
       this.touched.add(c);
@@ -152,11 +153,7 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
       localBackup: backup,
       localNonce: role === 'join-initiator' ? generateNonce(this.random) : undefined,
     });
-    const hc = this.host.connect(now, local, remote, port, s);
-    s.tcp = hc.tcp;
-    this.bySubflow.set(hc, { conn, subflow: s });
-    conn.addSubflow(s);
-    this.touched.add(conn);
+    this.attach(conn, s, this.host.connect(now, local, remote, port, s));
     return s;
   }
 
@@ -170,7 +167,7 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
   }
 
   /** A SYN for one of our listeners: MP_CAPABLE, MP_JOIN or plain TCP (§3.1, §3.2). */
-  private onSyn(now: number, port: number, syn: SegmentView, packet: Uint8Array, local: Uint8Array, remote: Uint8Array): ReturnType<Parameters<TcpHost['listen']>[3] & object> {
+  private onSyn(now: number, syn: SegmentView, packet: Uint8Array, local: Uint8Array, remote: Uint8Array): SynDecision {
     let mpc: MptcpOption | null = null;
     let join: MptcpOption | null = null;
     for (let i = 0; i < syn.controlCount; i++) {
@@ -213,7 +210,6 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
       conn.onFallback(now, s, mpc ? 'unsupported MP_CAPABLE version' : 'client without MP_CAPABLE');
     }
     this.counters.connectionsAccepted++;
-    void port;
     return { hooks: s, attach: (hc) => this.attach(conn, s, hc) };
   }
 
@@ -314,9 +310,3 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
 }
 
 const NONE: MptcpConnection[] = [];
-
-function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

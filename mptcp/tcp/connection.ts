@@ -238,6 +238,10 @@ export class TcpConnection {
   get smoothedRtt(): number | undefined {
     return this.rtt.hasMeasurement ? this.rtt.srtt : undefined;
   }
+  /** Current retransmission timeout (ms). */
+  get retransmissionTimeout(): number {
+    return this.rtt.rto;
+  }
   /** Congestion window in bytes. */
   get congestionWindow(): number {
     return this.cc.cwnd;

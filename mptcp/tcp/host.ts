@@ -38,13 +38,10 @@ interface Listener {
  * MP_CAPABLE / MP_JOIN here): `null` refuses it with a RST; otherwise the hooks turn the new
  * connection into a subflow, and `attach` receives the connection as soon as it exists.
  */
-export type SynHandler = (
-  now: number,
-  syn: SegmentView,
-  packet: Uint8Array,
-  local: Uint8Array,
-  remote: Uint8Array,
-) => { hooks: SubflowHooks; attach(c: HostConnection): void } | 'plain' | null;
+export type SynHandler = (now: number, syn: SegmentView, packet: Uint8Array, local: Uint8Array, remote: Uint8Array) => SynDecision;
+
+/** A SynHandler's answer: hooks for a subflow (and where to attach it), plain TCP, or refuse. */
+export type SynDecision = { hooks: SubflowHooks; attach(c: HostConnection): void } | 'plain' | null;
 
 /** A connection as the host's users see it: the engine plus its addresses. */
 export interface HostConnection {

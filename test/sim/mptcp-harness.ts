@@ -5,25 +5,16 @@
  * tests (scenario grids and focused cases).
  */
 import { createHash } from 'node:crypto';
-import { SeededRandom, type PacketEndpoint } from '../../mptcp/core/sans-io.js';
+import type { PacketEndpoint } from '../../mptcp/core/sans-io.js';
+import { seededBytes } from '../support/seeded-data.js';
 import type { MptcpConnection } from '../../mptcp/connection/connection.js';
 import type { MptcpConfig, MptcpEvent } from '../../mptcp/connection/mptcp-types.js';
 import { Simulator, type LinkConfig, type LinkPair } from '../../mptcp/sim/index.js';
 import { MptcpStack } from '../../mptcp/stack/mptcp-stack.js';
 import type { TcpConfig } from '../../mptcp/tcp/tcp-types.js';
 
-export function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  const r = new SeededRandom(seed);
-  for (let i = 0; i < n; i += 4) {
-    const v = r.nextU32();
-    out[i] = v;
-    if (i + 1 < n) out[i + 1] = v >>> 8;
-    if (i + 2 < n) out[i + 2] = v >>> 16;
-    if (i + 3 < n) out[i + 3] = v >>> 24;
-  }
-  return out;
-}
+/** Seeded test bytes (test/support/seeded-data.ts). */
+export const pattern = seededBytes;
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

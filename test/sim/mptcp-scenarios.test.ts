@@ -10,7 +10,8 @@
  * MPTCP_SCENARIO_SEED=<seed> npx vitest run test/sim/mptcp-scenarios.test.ts
  */
 import { describe, expect, it } from 'vitest';
-import { SeededRandom, type Random } from '../../mptcp/core/sans-io.js';
+import { SeededRandom } from '../../mptcp/core/sans-io.js';
+import { logUniform } from '../support/seeded-data.js';
 import type { LinkConfig } from '../../mptcp/sim/index.js';
 import { makePair, MptcpApp, pattern, sha256 } from './mptcp-harness.js';
 
@@ -25,10 +26,6 @@ interface Scenario {
   down: number;
   /** The client writes only after the server's first bytes (SMTP, SSH...). */
   serverFirst: boolean;
-}
-
-function logUniform(r: Random, lo: number, hi: number): number {
-  return Math.exp(Math.log(lo) + r.nextFloat() * (Math.log(hi) - Math.log(lo)));
 }
 
 function scenario(seed: number): Scenario {

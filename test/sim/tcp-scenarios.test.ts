@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom, type PacketEndpoint, type Random } from '../../mptcp/core/sans-io.js';
+import { SeededRandom, type PacketEndpoint } from '../../mptcp/core/sans-io.js';
+import { logUniform, seededBytes } from '../support/seeded-data.js';
 import { Simulator, type LinkConfig } from '../../mptcp/sim/index.js';
 import { tcpFlagString } from '../../mptcp/inspect/decode-capture.js';
 import { parseTcpPacket } from '../../mptcp/wire/packet.js';
@@ -25,10 +26,6 @@ interface Scenario {
   blackout: { at: number; forMs: number } | null;
   up: number;
   down: number;
-}
-
-function logUniform(r: Random, lo: number, hi: number): number {
-  return Math.exp(Math.log(lo) + r.nextFloat() * (Math.log(hi) - Math.log(lo)));
 }
 
 function scenario(seed: number): Scenario {
@@ -55,19 +52,6 @@ function scenario(seed: number): Scenario {
   // Sizes: up to 256 KiB each way, smaller on slow links so a scenario stays cheap.
   const cap = Math.min(256 * 1024, Math.max(8 * 1024, rateMbit * 1e6 * 0.5 / 8));
   return { seed, rttMs, rateMbit, link, blackout, up: Math.floor(r.nextFloat() * cap), down: Math.floor(r.nextFloat() * cap) };
-}
-
-function data(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  const r = new SeededRandom(seed);
-  for (let i = 0; i < n; i += 4) {
-    const v = r.nextU32();
-    out[i] = v;
-    if (i + 1 < n) out[i + 1] = v >>> 8;
-    if (i + 2 < n) out[i + 2] = v >>> 16;
-    if (i + 3 < n) out[i + 3] = v >>> 24;
-  }
-  return out;
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -152,8 +136,8 @@ function run(sc: Scenario): { ok: boolean; why: string; virtualMs: number; packe
       path.reverse.setConfig({ up: true });
     });
   }
-  const up = data(sc.up, sc.seed * 2 + 1);
-  const down = data(sc.down, sc.seed * 2 + 2);
+  const up = seededBytes(sc.up, sc.seed * 2 + 1);
+  const down = seededBytes(sc.down, sc.seed * 2 + 2);
   hb.host.listen(80, (c) => hb.apps.push(new App(c, down)));
   const client = new App(ha.host.connect(0, A, B, 80), up);
   ha.apps.push(client);

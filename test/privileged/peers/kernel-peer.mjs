@@ -3,37 +3,12 @@
 // and prints {"bytes":N,"sha256":"...","error":null} when both directions are done.
 // A client retries while the port is not yet listening (the userspace listener starts late).
 import net from 'node:net';
-import { createHash } from 'node:crypto';
-import { produce } from './stream.mjs';
+import { exchange } from './stream.mjs';
 
 const [mode, addr, portText, sendText, seedText] = process.argv.slice(2);
 const port = Number(portText);
 const total = Number(sendText);
 const seed = Number(seedText);
-
-function run(sock) {
-  return new Promise((resolve) => {
-    const h = createHash('sha256');
-    let n = 0;
-    let sent = false;
-    let received = false;
-    const done = () => sent && received && resolve({ bytes: n, sha256: h.digest('hex'), error: null });
-    sock.on('data', (d) => {
-      h.update(d);
-      n += d.length;
-    });
-    sock.on('end', () => {
-      received = true;
-      done();
-    });
-    sock.on('error', (e) => resolve({ bytes: n, sha256: null, error: `${e.code} ${e.message}` }));
-    produce(total, seed, (chunk) => sock.write(chunk)).then(() => {
-      sock.end();
-      sent = true;
-      done();
-    });
-  });
-}
 
 async function connectWithRetry() {
   const deadline = Date.now() + 10_000;
@@ -55,11 +30,11 @@ if (mode === 'server') {
   result = await new Promise((resolve) => {
     const srv = net.createServer((s) => {
       srv.close();
-      run(s).then(resolve);
+      exchange(s, total, seed).then(resolve);
     });
     srv.listen(port, addr, () => process.stderr.write('listening\n'));
   });
 } else {
-  result = await run(await connectWithRetry());
+  result = await exchange(await connectWithRetry(), total, seed);
 }
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -27,3 +27,31 @@ export function expectedDigest(total, seed) {
   for (let left = total; left > 0; left -= zeros.length) h.update(c.update(zeros.subarray(0, Math.min(left, zeros.length))));
   return h.digest('hex');
 }
+
+/**
+ * Sends `total` bytes of the seed's stream on a duplex `sock`, half-closes, hashes what comes
+ * back; resolves with {bytes, sha256, error} once both directions are done (or on error).
+ */
+export function exchange(sock, total, seed) {
+  return new Promise((resolve) => {
+    const h = createHash('sha256');
+    let n = 0;
+    let sent = false;
+    let received = false;
+    const done = () => sent && received && resolve({ bytes: n, sha256: h.digest('hex'), error: null });
+    sock.on('data', (d) => {
+      h.update(d);
+      n += d.length;
+    });
+    sock.on('end', () => {
+      received = true;
+      done();
+    });
+    sock.on('error', (e) => resolve({ bytes: n, sha256: null, error: `${e.code} ${e.message}` }));
+    produce(total, seed, (chunk) => sock.write(chunk)).then(() => {
+      sock.end();
+      sent = true;
+      done();
+    });
+  });
+}

@@ -2,37 +2,12 @@
 // as a test peer. {mode: "listen"|"connect", host, port, locals?: [..], send, seed}: sends `send`
 // bytes of the seed's stream over one stream, half-closes, hashes what it receives, prints
 // {"bytes","sha256","error","subflows"} and exits.
-import { createHash } from 'node:crypto';
-import { produce } from './stream.mjs';
+import { exchange } from './stream.mjs';
 
 const dist = new URL('../../../dist/', import.meta.url);
 const { createUserspaceTransport } = await import(new URL('proxy/transport/userspace.js', dist));
 const o = JSON.parse(process.argv[2]);
 const t = createUserspaceTransport({ localAddresses: o.locals, interfacePollMs: o.pollMs });
-
-function run(stream) {
-  return new Promise((resolve) => {
-    const h = createHash('sha256');
-    let n = 0;
-    let sent = false;
-    let received = false;
-    const done = () => sent && received && resolve({ bytes: n, sha256: h.digest('hex'), error: null });
-    stream.on('data', (d) => {
-      h.update(d);
-      n += d.length;
-    });
-    stream.on('end', () => {
-      received = true;
-      done();
-    });
-    stream.on('error', (e) => resolve({ bytes: n, sha256: null, error: `${e.code} ${e.message}` }));
-    produce(o.send, o.seed, (c) => stream.write(c)).then(() => {
-      stream.end();
-      sent = true;
-      done();
-    });
-  });
-}
 
 let stream;
 let listener;
@@ -45,7 +20,7 @@ if (o.mode === 'listen') {
   });
 } else stream = await t.connect({ host: o.host, port: o.port }, 10_000);
 const closed = new Promise((res) => stream.once('close', res));
-const r = await run(stream);
+const r = await exchange(stream, o.send, o.seed);
 // 'close' comes when both directions are acknowledged (both DATA_FINs): then nothing is in flight.
 await Promise.race([closed, new Promise((res) => setTimeout(res, 10_000))]);
 const subflows = typeof stream.subflows === 'function' ? stream.subflows(true).map((s) => ({ local: s.local, remote: s.remote, sent: s.dataBytesSent, received: s.dataBytesReceived })) : [];
