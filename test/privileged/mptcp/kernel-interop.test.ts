@@ -234,11 +234,13 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
       size: SIZE,
       during: async () => {
         await new Promise((res) => setTimeout(res, 1500));
-        downAt = Date.now();
+        // The window counted as "down" runs from when the link is surely down (the command
+        // returned) to just before it is brought up again (restoring routes takes a while).
         pair.setLink(0, false);
+        downAt = Date.now();
         await new Promise((res) => setTimeout(res, 2000));
-        pair.setLink(0, true);
         upAt = Date.now();
+        pair.setLink(0, true);
       },
     });
     const a0 = pair.paths[0].ours4;
