@@ -33,9 +33,9 @@ export function initialWindow(mss: number): number {
  * Slow start grows by the bytes acknowledged (RFC 3465 byte counting). RFC 3465 §2.2 caps
  * one ACK's credit at L = 2 SMSS; we allow L = 16 SMSS, as receivers that ACK a batch of
  * segments at once (GRO, batched receive) would otherwise halve slow start (Linux applies
- * no such cap).
+ * no such cap). The coupled controllers (mptcp/cc) slow-start the same way.
  */
-function slowStartIncrease(acked: number, mss: number): number {
+export function slowStartIncrease(acked: number, mss: number): number {
   return Math.min(acked, 16 * mss);
 }
 
