@@ -21,7 +21,10 @@ export type ClientCounter =
   | 'relayErrors'
   /** Bytes relayed from applications towards destinations, and back. */
   | 'bytesUp'
-  | 'bytesDown';
+  | 'bytesDown'
+  /** Configuration reloads: applied, or refused because the new file was invalid. */
+  | 'configReloadsOk'
+  | 'configReloadsInvalid';
 
 export const newClientCounters = () => new Counters<ClientCounter>();
 export type ClientCounters = Counters<ClientCounter>;

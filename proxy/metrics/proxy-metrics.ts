@@ -20,7 +20,7 @@ import type { LatencyKind, LatencySink } from '../util/latency.js';
 export type ProxyRole = 'client' | 'aggregator';
 
 /** Where one event counter is exported: a metric family and its label value. */
-type Target = readonly ['connections' | 'auth_failures' | 'bad_input' | 'bytes' | 'events', string];
+type Target = readonly ['connections' | 'auth_failures' | 'bad_input' | 'bytes' | 'events' | 'config_reloads', string];
 
 /**
  * Client counters -> metrics. connections_total{outcome} counts application connections by
@@ -46,6 +46,8 @@ export const CLIENT_COUNTER_MAP: Readonly<Record<ClientCounter, readonly Target[
   relayErrors: [['events', 'relay_errors']],
   bytesUp: [['bytes', 'up']],
   bytesDown: [['bytes', 'down']],
+  configReloadsOk: [['config_reloads', 'ok']],
+  configReloadsInvalid: [['config_reloads', 'invalid']],
 };
 
 /** Aggregator counters -> metrics (connections: streams from clients, by outcome). */
@@ -70,6 +72,8 @@ export const AGGREGATOR_COUNTER_MAP: Readonly<Record<AggregatorCounter, readonly
   relayErrors: [['events', 'relay_errors']],
   bytesUp: [['bytes', 'up']],
   bytesDown: [['bytes', 'down']],
+  configReloadsOk: [['config_reloads', 'ok']],
+  configReloadsInvalid: [['config_reloads', 'invalid']],
 };
 
 /** MptcpCounters fields with a family of their own; the rest go to mptcp_events_total{event}. */
@@ -147,6 +151,7 @@ export class ProxyMetrics implements LatencySink {
       bad_input: { name: 'mptcp_proxy_bad_input_total', help: 'Connections or streams dropped for malformed input, by kind', label: 'kind' },
       bytes: { name: 'mptcp_proxy_relayed_bytes_total', help: 'Payload bytes relayed; up: towards destinations, down: back', label: 'direction' },
       events: { name: 'mptcp_proxy_events_total', help: 'Other proxy events (requests, accepted connections, relay errors...)', label: 'event' },
+      config_reloads: { name: 'mptcp_proxy_config_reloads_total', help: 'Configuration reloads (SIGHUP or file change) by outcome: ok (applied) or invalid (refused)', label: 'outcome' },
     };
     for (const [family, f] of Object.entries(families) as [Target[0], (typeof families)[Target[0]]][]) {
       const labels = new Set<string>();
