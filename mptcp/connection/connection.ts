@@ -7,6 +7,7 @@
  * scheduler's call (mptcp/sched); opening subflows is the stack's and path manager's.
  */
 import { ByteQueue } from '../tcp/byte-queue.js';
+import { createCoupledGroup, type CongestionGroup } from '../cc/index.js';
 import { AddressSignals } from './address-signals.js';
 import { DataReceiver } from './data-receiver.js';
 import { ReinjectQueue } from './reinject-queue.js';
@@ -38,6 +39,8 @@ export class MptcpConnection implements SubflowOwner {
   readonly counters: MptcpCounters;
   readonly localKey: MptcpKey;
   remoteKey: MptcpKey | null = null;
+  /** Congestion control of the subflows, coupled or not (config.congestion; mptcp/cc). */
+  readonly coupling: CongestionGroup;
   state: MptcpState = 'connecting';
   checksums = false;
   fallback = false;
@@ -91,6 +94,7 @@ export class MptcpConnection implements SubflowOwner {
     this.lastNow = p.now;
     this.checksums = p.config.checksums && p.role === 'client';
     this.rx = new DataReceiver(p.config.receiveBufferBytes);
+    this.coupling = createCoupledGroup(p.config.congestion);
   }
 
   // ---- Application side ----------------------------------------------------------------------
@@ -251,6 +255,7 @@ export class MptcpConnection implements SubflowOwner {
     if (this.pastSubflows.length > 32) this.pastSubflows.shift();
     if (s.phase !== 'closed') s.phase = 'closed';
     if (!s.closeReason) s.closeReason = reason;
+    s.leaveCoupling(); // its window no longer counts in the coupled increase
     // Data this subflow carried that the peer has not acknowledged at the data level goes
     // out again on the others (§3.3.6).
     if (!this.fallback && this.state !== 'closed') s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));

@@ -2,11 +2,17 @@
  * MPTCP connection-level configuration, events, counters and statistics (RFC 8684), shared by
  * the connection, its subflows, the stack and the socket API.
  */
+import type { CongestionName } from '../cc/coupling.js';
 import type { TcpStats } from '../tcp/tcp-types.js';
 
 export interface MptcpConfig {
   /** The packet scheduler (mptcp/sched/scheduler.ts createScheduler): 'ecf' or 'lowest-rtt'. */
   scheduler: string;
+  /**
+   * Congestion control of the subflows (mptcp/cc): 'cubic' or 'newreno' per subflow as single-path
+   * TCP, or coupled across the connection's subflows: 'lia' (RFC 6356), 'olia', 'balia'.
+   */
+  congestion: CongestionName;
   /** Ask for DSS checksums (RFC 8684 §3.3: either side's A flag turns them on). */
   checksums: boolean;
   /** After two unanswered MP_CAPABLE SYNs, send plain SYNs (as Linux; §3.1 middleboxes). */
@@ -42,6 +48,7 @@ export interface MptcpConfig {
 
 export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   scheduler: 'lowest-rtt',
+  congestion: 'cubic',
   checksums: false,
   fallbackAfterSynRetries: true,
   maxSubflows: 8,

@@ -4,6 +4,7 @@
  * callbacks through which the subflow reports what it received.
  */
 import type { TcpConnection } from '../tcp/connection.js';
+import type { CongestionGroup } from '../cc/coupling.js';
 import type { AddAddrOption, MptcpOption } from '../wire/mptcp-option-types.js';
 import type { MptcpKey } from './keys.js';
 import type { MptcpConfig, MptcpCounters } from './mptcp-types.js';
@@ -21,6 +22,8 @@ export interface ScheduledChunk {
 
 export interface SubflowOwner {
   readonly config: MptcpConfig;
+  /** Gives each subflow its congestion controller, coupled across the connection or not. */
+  readonly coupling: CongestionGroup;
   readonly counters: MptcpCounters;
   readonly localKey: MptcpKey;
   readonly remoteKey: MptcpKey | null;

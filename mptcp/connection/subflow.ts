@@ -27,6 +27,8 @@ import type { SegmentView } from '../wire/segment-view.js';
 import { TcpFlag } from '../wire/tcp-header.js';
 import type { TcpConnection } from '../tcp/connection.js';
 import type { SubflowHooks } from '../tcp/subflow-hooks.js';
+import type { CongestionControl } from '../tcp/congestion.js';
+import type { GroupMember } from '../cc/coupling.js';
 import type { SchedulerSubflow } from '../sched/scheduler.js';
 import { dsnFromWire32, dsnFromWire64, dsnWireHi, dsnWireLo } from './data-seq.js';
 import { MAPPING_DATA_FIN, MappingQueue } from './mappings.js';
@@ -88,6 +90,8 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   dataBytesReceived = 0;
 
   private readonly owner: SubflowOwner;
+  /** This subflow's congestion controller: a member of the connection's group (mptcp/cc). */
+  private cc: GroupMember | null = null;
   private readonly localNonce: number;
   private remoteNonce: number;
   private readonly tx = new MappingQueue();
@@ -126,6 +130,21 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     this.backup = p.peerBackup ?? false;
     this.localNonce = p.localNonce ?? 0;
     this.remoteNonce = p.remoteNonce ?? 0;
+  }
+
+  // ---- Congestion control -------------------------------------------------------------------
+
+  /** SubflowHooks: the engine's controller, from the connection's coupling group. */
+  createCongestionControl(mss: number): CongestionControl {
+    this.cc?.leave(); // the engine replaces its first controller once the SYN options fix the MSS
+    this.cc = this.owner.coupling.create(mss);
+    return this.cc;
+  }
+
+  /** The subflow is gone: its window leaves the coupled increase (idempotent). */
+  leaveCoupling(): void {
+    this.cc?.leave();
+    this.cc = null;
   }
 
   // ---- SchedulerSubflow ---------------------------------------------------------------------

@@ -156,7 +156,7 @@ export class TcpConnection {
     this.peerMss = p.ipv6 ? DEFAULT_PEER_MSS_V6 : DEFAULT_PEER_MSS_V4;
     this.rcvBufSize = p.config.initialReceiveBufferBytes;
     this.rtt = new RttEstimator({ initialRtoMs: p.config.initialRtoMs, minRtoMs: p.config.minRtoMs, maxRtoMs: p.config.maxRtoMs, granularityMs: 1 });
-    this.cc = createCongestionControl(p.config.congestion, p.config.mss);
+    this.cc = this.hooks?.createCongestionControl?.(p.config.mss) ?? createCongestionControl(p.config.congestion, p.config.mss);
     this.copiedSince = p.now;
     if (p.config.windowScaling) {
       // Smallest shift letting a 16-bit window field cover the largest buffer (RFC 7323 §2.3).
@@ -1041,7 +1041,7 @@ export class TcpConnection {
     }
     // Windows are counted in SMSS: the peer's MSS less our per-segment options (RFC 5681 §2,
     // RFC 6928 §2), known only now.
-    this.cc = createCongestionControl(this.cfg.congestion, this.sendMss());
+    this.cc = this.hooks?.createCongestionControl?.(this.sendMss()) ?? createCongestionControl(this.cfg.congestion, this.sendMss());
   }
 
   // ---- State changes ------------------------------------------------------------------------

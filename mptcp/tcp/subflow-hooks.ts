@@ -10,6 +10,7 @@
  * requestAck, abort).
  */
 import type { SegmentView } from '../wire/segment-view.js';
+import type { CongestionControl } from './congestion.js';
 
 export interface SubflowHooks {
   /** Writes MPTCP options into our SYN (`synAck` false) or SYN/ACK at out[p..]; returns the new end. */
@@ -42,4 +43,10 @@ export interface SubflowHooks {
   canSendData(): boolean;
   /** Free space of the connection-level receive buffer: the window every subflow announces. */
   receiveSpace(): number;
+  /**
+   * The engine's congestion controller for windows counted in `mss` (called again when the SYN
+   * options fix the MSS; the hooks release the one it replaces). Without it the engine creates
+   * TcpConfig.congestion. MPTCP couples its subflows' controllers here (mptcp/cc).
+   */
+  createCongestionControl?(mss: number): CongestionControl;
 }
