@@ -5,11 +5,16 @@
  * relays both ways with backpressure, half-close and an idle timeout; enforces the
  * per-client connection limit. A stream that fails authentication in any way gets no byte
  * from us and is closed a constant delay after it was accepted; every outcome is counted.
+ * applyConfig() takes a reloaded configuration (clients, limits, destinations) for what
+ * arrives from then on: a removed client's new streams and requests are refused, relays
+ * already running carry on.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { AggregatorConfig } from '../config/aggregator-config.js';
+import { ConfigError } from '../config/reader.js';
+import { planAggregatorReload, type ReloadPlan } from '../config/reload-plan.js';
 import { readFrame, writeFrame } from '../protocol/frame-stream.js';
 import { channelBinding, helloMacMatches } from '../protocol/hello-proof.js';
 import { Status, statusName, type StatusCode } from '../protocol/status.js';
@@ -44,7 +49,10 @@ export type AggregatorCounter =
   | 'relayIdleTimeout'
   | 'relayErrors'
   | 'bytesUp'
-  | 'bytesDown';
+  | 'bytesDown'
+  /** Configuration reloads: applied, or refused because the new file was invalid. */
+  | 'configReloadsOk'
+  | 'configReloadsInvalid';
 
 export interface AggregatorDeps {
   resolve?: (name: string, family: 4 | 6) => Promise<string[]>;
@@ -57,9 +65,9 @@ export interface AggregatorDeps {
 export class Aggregator {
   readonly counters = new Counters<AggregatorCounter>();
   private listener: StreamListener | undefined;
-  private readonly policy: DestinationPolicy;
+  private policy: DestinationPolicy;
   private readonly perClient = new Map<string, number>();
-  private readonly secrets: Map<string, string>;
+  private secrets: Map<string, string>;
   private readonly open = new Set<Duplex>();
   /** Streams not yet authenticated (TLS handshake or HELLO pending), capped. */
   private unauthenticated = 0;
@@ -68,7 +76,7 @@ export class Aggregator {
   private readonly latency: LatencySink;
 
   constructor(
-    private readonly config: AggregatorConfig,
+    private config: AggregatorConfig,
     private readonly transport: StreamTransport,
     private readonly identity: TlsIdentity | undefined,
     private readonly deps: AggregatorDeps = {},
@@ -100,6 +108,34 @@ export class Aggregator {
       void this.serve(s);
     });
     return this.listener.address;
+  }
+
+  /** The configuration in force now. */
+  get currentConfig(): AggregatorConfig {
+    return this.config;
+  }
+
+  /**
+   * Takes a reloaded configuration without dropping anything open: clients (ids and secrets),
+   * limits and destinations apply to streams and requests from now on; settings that need a
+   * restart are logged and kept as they were.
+   */
+  applyConfig(next: AggregatorConfig): ReloadPlan<AggregatorConfig> {
+    const plan = planAggregatorReload(this.config, next);
+    this.config = plan.config;
+    this.secrets = new Map(plan.config.clients.map((c) => [c.id, c.secret]));
+    this.policy = new DestinationPolicy(plan.config.destinations.allow, plan.config.destinations.deny);
+    this.counters.inc('configReloadsOk');
+    this.log(`configuration reloaded${plan.applied.length > 0 ? `; applied: ${plan.applied.join(', ')}` : '; nothing to apply'}`);
+    if (plan.needsRestart.length > 0) this.log(`configuration: needs a restart: ${plan.needsRestart.join(', ')} (kept as they were until then)`);
+    return plan;
+  }
+
+  /** A reloaded configuration was invalid: every problem is logged, the running one stays. */
+  configRejected(error: unknown): void {
+    this.counters.inc('configReloadsInvalid');
+    const lines = error instanceof ConfigError ? error.message.split('\n') : [error instanceof Error ? error.message : String(error)];
+    this.log(`configuration reload refused, keeping the running configuration: ${lines.join('\n')}`);
   }
 
   async close(): Promise<void> {
@@ -168,6 +204,15 @@ export class Aggregator {
     writeFrame(conn, { type: 'helloOk' });
 
     const req = await readFrame(conn, limits.poolIdleSeconds * 1000);
+    // A reload may have removed this client or changed its secret while the stream waited:
+    // close it unanswered (the client retries on a fresh stream, which authenticates anew).
+    const secretNow = this.secrets.get(clientId);
+    if (req.ok && secretNow !== secret) {
+      this.counters.inc(secretNow === undefined ? 'authUnknownClient' : 'authBadProof');
+      this.log(`client ${clientId}: ${secretNow === undefined ? 'removed' : 'secret changed'} by a configuration reload; stream closed`);
+      conn.destroy();
+      return;
+    }
     if (!req.ok) {
       if (req.reason === 'invalid') {
         this.counters.inc('requestInvalid');
@@ -190,9 +235,10 @@ export class Aggregator {
     };
 
     const active = this.perClient.get(clientId) ?? 0;
-    if (active >= limits.connectionsPerClient) {
+    const now = this.config.limits;
+    if (active >= now.connectionsPerClient) {
       this.counters.inc('requestsLimited');
-      answer(Status.limitReached, `client ${clientId} has ${active} connections (limit ${limits.connectionsPerClient})`);
+      answer(Status.limitReached, `client ${clientId} has ${active} connections (limit ${now.connectionsPerClient})`);
       conn.end();
       return;
     }
@@ -206,7 +252,7 @@ export class Aggregator {
           connect: (a, p) => (this.deps.connect ?? connectTcp)(a, p),
           check: (ip) => this.policy.check(ip),
         },
-        { timeoutMs: limits.connectTimeoutSeconds * 1000 },
+        { timeoutMs: now.connectTimeoutSeconds * 1000 },
       );
       if (!outcome.ok) {
         this.counters.inc(outcome.status === Status.notAllowed ? 'requestsNotAllowed' : 'requestsFailed');
@@ -220,7 +266,7 @@ export class Aggregator {
       const upstream = outcome.value;
       this.open.add(upstream);
       upstream.once('close', () => this.open.delete(upstream));
-      const r = await relay(conn, upstream, limits.idleTimeoutSeconds * 1000, (d, n) => this.counters.inc(d === 'aToB' ? 'bytesUp' : 'bytesDown', n));
+      const r = await relay(conn, upstream, now.idleTimeoutSeconds * 1000, (d, n) => this.counters.inc(d === 'aToB' ? 'bytesUp' : 'bytesDown', n));
       if (r.end === 'idle') this.counters.inc('relayIdleTimeout');
       if (r.end === 'error') this.counters.inc('relayErrors');
     } finally {

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { runAggregator } from './commands/aggregator.js';
 import { runCat } from './commands/cat.js';
+import { runCheckConfig } from './commands/check-config.js';
 import { runClient } from './commands/client.js';
 import { runDecode } from './commands/decode.js';
 import { runDemo } from './commands/demo.js';
@@ -20,6 +21,7 @@ interface Command {
 const commands: Record<string, Command> = {
   aggregator: { summary: 'the aggregator: accepts multipath streams from clients and connects out', run: runAggregator },
   cat: { summary: 'netcat over our userspace TCP on raw sockets (root)', run: runCat },
+  'check-config': { summary: 'validate a client or aggregator configuration file (every problem with line and column)', run: runCheckConfig },
   client: { summary: 'the local SOCKS5/HTTP proxy that sends everything through the aggregator', run: runClient },
   decode: { summary: 'decode a pcap/pcapng file: TCP headers and every MPTCP option', run: runDecode },
   demo: { summary: "the built-in demo (what `npm start` runs): client and aggregator over two paths in namespaces (root)", run: runDemo },

@@ -3,44 +3,62 @@
  * carried on its own stream to the aggregator (tunnel.ts) taken from the pool of
  * authenticated streams (pool.ts, aggregator-link.ts) over the configured transport.
  * Handshake (stream to the aggregator) and request (REQUEST to REPLY) times go to a
- * LatencySink for metrics.
+ * LatencySink for metrics. applyConfig() takes a reloaded configuration: every connection
+ * and stream opened from then on reads it, connections already open carry on as they are.
  */
+import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClientConfig } from '../config/client-config.js';
+import { planClientReload, type ReloadPlan } from '../config/reload-plan.js';
+import { ConfigError } from '../config/reader.js';
 import type { Target } from '../protocol/target.js';
 import type { StreamTransport } from '../transport/transport.js';
 import { NO_LATENCY, stopwatch, type LatencySink } from '../util/latency.js';
 import { openAuthenticatedStream } from './aggregator-link.js';
 import { newClientCounters, type ClientCounters } from './counters.js';
-import { createHttpProxy } from './http-proxy.js';
+import { createHttpProxy, type HttpProxyDeps } from './http-proxy.js';
 import { listenLocal, type ListenerMode, type LocalListener } from './listener.js';
-import { StreamPool } from './pool.js';
-import { serveSocks } from './socks-session.js';
+import { StreamPool, type PoolOptions } from './pool.js';
+import { serveSocks, type SocksDeps } from './socks-session.js';
 import { Tunnels } from './tunnel.js';
+
+/** What a listener reads for each new connection (listener.ts reads these fields then). */
+interface ListenerHandlers {
+  socks: (s: Socket) => void;
+  http: HttpServer;
+  counters: ClientCounters;
+  handshakeTimeoutMs: number;
+}
 
 export class Client {
   readonly counters: ClientCounters = newClientCounters();
   readonly pool: StreamPool;
-  private readonly tunnels: Tunnels;
+  private tunnels: Tunnels;
   private listeners: LocalListener[] = [];
   private lastOpenError = '';
+  /** The running configuration; replaced (never mutated) by applyConfig. */
+  private config: ClientConfig;
+  /** The pool reads its sizes from this object on every refill and sweep. */
+  private readonly poolOptions: PoolOptions;
+  private readonly handlers: { mode: ListenerMode; handlers: ListenerHandlers }[] = [];
+  private httpServers: { mixed: HttpServer; only: HttpServer } | undefined;
 
   constructor(
-    private readonly config: ClientConfig,
+    config: ClientConfig,
     private readonly transport: StreamTransport,
     private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
     private readonly latency: LatencySink = NO_LATENCY,
   ) {
-    const helloTimeoutMs = config.connectTimeoutSeconds * 1000;
-    this.pool = new StreamPool({
+    this.config = config;
+    this.poolOptions = {
       min: config.pool.min,
       max: config.pool.max,
       idleMs: config.pool.idleSeconds * 1000,
-      helloTimeoutMs,
+      helloTimeoutMs: config.connectTimeoutSeconds * 1000,
       open: async () => {
         const took = stopwatch();
         try {
-          const s = await openAuthenticatedStream(config, transport);
+          const s = await openAuthenticatedStream(this.config, transport);
           this.latency.observe('handshake', took(), true);
           return s;
         } catch (e) {
@@ -53,22 +71,21 @@ export class Client {
         if (msg !== this.lastOpenError) this.log(`aggregator: ${msg}`);
         this.lastOpenError = msg;
       },
-    });
-    this.tunnels = new Tunnels(this.pool, config.policy, config.requestTimeoutSeconds * 1000, helloTimeoutMs);
+    };
+    this.pool = new StreamPool(this.poolOptions);
+    this.tunnels = this.newTunnels();
+  }
+
+  /** The configuration in force now. */
+  get currentConfig(): ClientConfig {
+    return this.config;
   }
 
   async start(): Promise<LocalListener[]> {
     const cfg = this.config;
-    const openTunnel = async (t: Target) => {
-      const took = stopwatch();
-      const r = await this.tunnels.open(t);
-      this.latency.observe('request', took(), r.ok);
-      return r;
-    };
-    const common = { auth: cfg.auth, openTunnel, counters: this.counters, handshakeTimeoutMs: cfg.handshakeTimeoutSeconds * 1000, idleTimeoutMs: cfg.idleTimeoutSeconds * 1000 };
-    const socks = (s: Socket) => serveSocks(s, common);
-    const httpMixed = createHttpProxy({ ...common, maxHeaderBytes: cfg.maxHeaderBytes, socksToo: true });
-    const httpOnly = createHttpProxy({ ...common, maxHeaderBytes: cfg.maxHeaderBytes, socksToo: false });
+    const servers = this.newHttpServers();
+    this.httpServers = servers;
+    const socks = (s: Socket) => serveSocks(s, this.socksDeps());
     const plan: [ListenerMode, typeof cfg.listen][] = [
       ['mixed', cfg.listen],
       ['socks', cfg.socksListen],
@@ -77,7 +94,9 @@ export class Client {
     try {
       for (const [mode, eps] of plan) {
         for (const ep of eps) {
-          this.listeners.push(await listenLocal(ep, mode, { socks, http: mode === 'http' ? httpOnly : httpMixed, counters: this.counters, handshakeTimeoutMs: common.handshakeTimeoutMs }));
+          const handlers: ListenerHandlers = { socks, http: mode === 'http' ? servers.only : servers.mixed, counters: this.counters, handshakeTimeoutMs: cfg.handshakeTimeoutSeconds * 1000 };
+          this.handlers.push({ mode, handlers });
+          this.listeners.push(await listenLocal(ep, mode, handlers));
         }
       }
     } catch (e) {
@@ -85,6 +104,40 @@ export class Client {
       throw e;
     }
     return this.listeners;
+  }
+
+  /**
+   * Takes a reloaded configuration without dropping anything open: local auth, timeouts, pool
+   * sizes, maxHeaderBytes, clientId and secret (for new streams) and the policy apply to
+   * what starts from now on; settings that need a restart are logged and kept as they were.
+   */
+  applyConfig(next: ClientConfig): ReloadPlan<ClientConfig> {
+    const plan = planClientReload(this.config, next);
+    const before = this.config;
+    this.config = plan.config;
+    const cfg = plan.config;
+    Object.assign(this.poolOptions, { min: cfg.pool.min, max: cfg.pool.max, idleMs: cfg.pool.idleSeconds * 1000, helloTimeoutMs: cfg.connectTimeoutSeconds * 1000 });
+    this.tunnels = this.newTunnels();
+    if (this.httpServers !== undefined && (before.maxHeaderBytes !== cfg.maxHeaderBytes || before.handshakeTimeoutSeconds !== cfg.handshakeTimeoutSeconds)) {
+      // Server-level limits: new connections go to new servers; open ones finish on the old.
+      this.httpServers = this.newHttpServers();
+    }
+    for (const { mode, handlers } of this.handlers) {
+      handlers.handshakeTimeoutMs = cfg.handshakeTimeoutSeconds * 1000;
+      if (this.httpServers !== undefined) handlers.http = mode === 'http' ? this.httpServers.only : this.httpServers.mixed;
+    }
+    this.pool.refill();
+    this.counters.inc('configReloadsOk');
+    this.log(`configuration reloaded${plan.applied.length > 0 ? `; applied: ${plan.applied.join(', ')}` : '; nothing to apply'}`);
+    if (plan.needsRestart.length > 0) this.log(`configuration: needs a restart: ${plan.needsRestart.join(', ')} (kept as they were until then)`);
+    return plan;
+  }
+
+  /** A reloaded configuration was invalid: every problem is logged, the running one stays. */
+  configRejected(error: unknown): void {
+    this.counters.inc('configReloadsInvalid');
+    const lines = error instanceof ConfigError ? error.message.split('\n') : [error instanceof Error ? error.message : String(error)];
+    this.log(`configuration reload refused, keeping the running configuration: ${lines.join('\n')}`);
   }
 
   /** Application connections open now (all listeners). */
@@ -101,5 +154,42 @@ export class Client {
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners = [];
     await this.transport.close();
+  }
+
+  private newTunnels(): Tunnels {
+    // The request frame's numeric policy field is 0 until the per-connection policy replaces it.
+    return new Tunnels(this.pool, 0, this.config.requestTimeoutSeconds * 1000, this.config.connectTimeoutSeconds * 1000);
+  }
+
+  private readonly openTunnel = async (t: Target) => {
+    const took = stopwatch();
+    const r = await this.tunnels.open(t);
+    this.latency.observe('request', took(), r.ok);
+    return r;
+  };
+
+  /** SOCKS5 session settings, read when a connection arrives. */
+  private socksDeps(): SocksDeps {
+    const cfg = this.config;
+    return { auth: cfg.auth, openTunnel: this.openTunnel, counters: this.counters, handshakeTimeoutMs: cfg.handshakeTimeoutSeconds * 1000, idleTimeoutMs: cfg.idleTimeoutSeconds * 1000 };
+  }
+
+  /** HTTP servers whose per-request settings (auth, idle timeout) read the running configuration. */
+  private newHttpServers(): { mixed: HttpServer; only: HttpServer } {
+    const running = () => this.config;
+    const deps = (socksToo: boolean): HttpProxyDeps => ({
+      get auth() {
+        return running().auth;
+      },
+      get idleTimeoutMs() {
+        return running().idleTimeoutSeconds * 1000;
+      },
+      openTunnel: this.openTunnel,
+      counters: this.counters,
+      maxHeaderBytes: this.config.maxHeaderBytes,
+      handshakeTimeoutMs: this.config.handshakeTimeoutSeconds * 1000,
+      socksToo,
+    });
+    return { mixed: createHttpProxy(deps(true)), only: createHttpProxy(deps(false)) };
   }
 }

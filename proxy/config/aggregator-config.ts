@@ -2,7 +2,8 @@
  * The aggregator's configuration (aggregator.yaml): listener and transport, TLS state
  * directory, the clients and their secrets, limits and the destination policy (allow-list of
  * CIDRs on top of the default refusals). `parseAggregatorConfig` returns the typed config or
- * every problem found.
+ * throws a ConfigError with every problem found. Client secrets may come from the environment
+ * or files (`{ env: NAME }`, `{ file: PATH }`).
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -12,7 +13,8 @@ import { TRANSPORT_KINDS, type Endpoint, type TransportKind } from '../transport
 import { DEFAULT_TRANSPORT } from '../transport/select.js';
 import { MIN_SECRET_LENGTH } from './client-config.js';
 import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
-import { ConfigError, ConfigReader, parseEndpointText } from './reader.js';
+import { describeValue } from './units.js';
+import { ConfigReader, parseEndpointText, processEnvironment, type ConfigEnvironment } from './reader.js';
 
 export interface AggregatorConfig {
   transport: TransportKind;
@@ -47,14 +49,19 @@ function cidrs(r: ConfigReader, path: string[]): Cidr[] {
     const t = r.string([...path, i]);
     if (t === undefined) continue;
     const c = parseCidr(t);
-    if (c === undefined) r.problem([...path, i], `'${t}' is not an IP address or CIDR prefix`);
+    if (c === undefined) r.problem([...path, i], `'${t}' is not an IP address or CIDR prefix (e.g. 10.20.0.0/16, 2001:db8::/32)`);
     else out.push(c);
   }
   return out;
 }
 
-export function parseAggregatorConfig(text: string, file = 'aggregator.yaml'): AggregatorConfig {
-  const r = new ConfigReader(text);
+/**
+ * Parses aggregator.yaml. `environment`: where `{ env: NAME }` and `{ file: PATH }` secrets are
+ * read (default: process.env and the file system).
+ */
+export function parseAggregatorConfig(text: string, file = 'aggregator.yaml', environment: ConfigEnvironment = processEnvironment()): AggregatorConfig {
+  const r = new ConfigReader(text, environment, file);
+  if (r.syntaxBroken) r.finish(file);
   const listenText = r.string(['listen'], '127.0.0.1:8443') ?? '127.0.0.1:8443';
   let listen: Endpoint = { host: '127.0.0.1', port: 8443 };
   const e = parseEndpointText(listenText, '127.0.0.1');
@@ -65,15 +72,21 @@ export function parseAggregatorConfig(text: string, file = 'aggregator.yaml'): A
   if (n === 0) r.problem(['clients'], 'at least one client (id and secret) is required');
   const ids = new Set<string>();
   for (let i = 0; i < n; i++) {
+    if (!r.isMap(['clients', i])) {
+      r.problem(['clients', i], `expected a map with id and secret, got ${describeValue(r.value(['clients', i]))}`);
+      continue;
+    }
     const id = r.string(['clients', i, 'id']);
-    const secret = r.string(['clients', i, 'secret']);
+    const secret = r.secret(['clients', i, 'secret']);
+    if (id !== undefined && !isValidClientId(id)) r.problem(['clients', i, 'id'], `'${id}' is not a client id (1..64 of A-Z a-z 0-9 . _ -)`);
+    else if (id !== undefined && ids.has(id)) r.problem(['clients', i, 'id'], `duplicate client id '${id}'`);
+    if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) r.problem(['clients', i, 'secret'], `must be at least ${MIN_SECRET_LENGTH} characters (it has ${secret.length})`);
     if (id === undefined || secret === undefined) continue;
-    if (!isValidClientId(id)) r.problem(['clients', i, 'id'], 'must be 1..64 of A-Z a-z 0-9 . _ -');
-    else if (ids.has(id)) r.problem(['clients', i, 'id'], `duplicate client id '${id}'`);
-    if (secret.length < MIN_SECRET_LENGTH) r.problem(['clients', i, 'secret'], `must be at least ${MIN_SECRET_LENGTH} characters`);
     ids.add(id);
     clients.push({ id, secret });
   }
+  r.section(['limits']);
+  r.section(['destinations']);
   const cfg: AggregatorConfig = {
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
     listen,
@@ -99,10 +112,10 @@ export function parseAggregatorConfig(text: string, file = 'aggregator.yaml'): A
     if (cfg.listen.port === 0) r.problem(['listen'], 'the userspace transport needs an explicit port');
   }
   r.checkUnknownKeys();
-  if (r.issues.length > 0) throw new ConfigError(file, r.issues);
+  r.finish(file);
   return cfg;
 }
 
-export function loadAggregatorConfig(file: string): AggregatorConfig {
-  return parseAggregatorConfig(readFileSync(file, 'utf8'), file);
+export function loadAggregatorConfig(file: string, environment: ConfigEnvironment = processEnvironment()): AggregatorConfig {
+  return parseAggregatorConfig(readFileSync(file, 'utf8'), file, environment);
 }

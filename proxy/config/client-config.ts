@@ -1,35 +1,33 @@
 /**
  * The client's configuration (client.yaml): where the aggregator is and how to trust it,
- * the client's identity, the local listeners, optional local authentication, the stream pool,
- * timeouts, and for the userspace transport the local addresses to use as paths.
- * `parseClientConfig` returns the typed config or every problem found.
+ * the client's identity and secret, the local listeners, optional local authentication, the
+ * stream pool, timeouts, and the policy: the paths (links) with their tiers, weights, caps and
+ * data caps, the default scheduler and per-destination rules (policy-config.ts reads those).
+ * `parseClientConfig` returns the typed config or throws a ConfigError with every problem.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { normalizeFingerprint } from '../tls/certificate.js';
 import { isValidClientId } from '../protocol/frame.js';
 import { TRANSPORT_KINDS, type Endpoint, type TransportKind } from '../transport/transport.js';
 import { DEFAULT_TRANSPORT } from '../transport/select.js';
 import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
-import { ConfigError, ConfigReader, parseEndpointText } from './reader.js';
+import { readPaths, readRules } from './policy-config.js';
+import { SCHEDULER_NAMES, type PathConfig, type PolicyConfig, type SchedulerName } from './policy-types.js';
+import { ConfigReader, parseEndpointText, processEnvironment, type ConfigEnvironment } from './reader.js';
 
 export const MIN_SECRET_LENGTH = 16;
 
-/** One path of the userspace transport: a local address (and optionally its device). */
-export interface ClientPath {
-  address: string;
-  /** Used only when the other paths fail (MP_JOIN with the B flag). */
-  backup: boolean;
-  device: string | undefined;
-}
+/** The scheduler of connections that no rule gives one. */
+export const DEFAULT_SCHEDULER: SchedulerName = 'lowest-rtt';
 
 export interface ClientConfig {
   transport: TransportKind;
   /**
-   * userspace transport: the local addresses to use, one per path, in order of preference.
-   * Empty: every global address of an up interface, following address changes at runtime.
+   * The links (userspace transport): each path's local addresses or interface, tier, weight,
+   * caps. Empty: every global address of an up interface, following changes at runtime.
+   * The same array as policy.paths.
    */
-  paths: ClientPath[];
+  paths: PathConfig[];
   aggregator: { host: string; port: number; fingerprint: string | undefined; clientId: string; secret: string };
   /** TLS off between client and aggregator: only when explicitly configured. */
   plaintext: boolean;
@@ -48,10 +46,16 @@ export interface ClientConfig {
   handshakeTimeoutSeconds: number;
   idleTimeoutSeconds: number;
   maxHeaderBytes: number;
-  policy: number;
+  /** Default scheduler, paths and rules per destination (policy-match.ts picks a rule). */
+  policy: PolicyConfig;
   /** The metrics and status server (loopback:9464 unless configured; off with metrics: false). */
   metrics: MetricsConfig;
 }
+
+/** Keys that existed once, and what to do about them. */
+const REMOVED_KEYS: Record<string, string> = {
+  policy: "the numeric 'policy' placeholder is gone: delete this line (the policy is scheduler:, paths: and rules:)",
+};
 
 function endpoints(r: ConfigReader, key: string, dflt: Endpoint[]): Endpoint[] {
   const n = r.listLength([key]);
@@ -67,46 +71,39 @@ function endpoints(r: ConfigReader, key: string, dflt: Endpoint[]): Endpoint[] {
   return out;
 }
 
-/** `paths:` entries: "10.0.0.2" or { address, backup?, device? }. */
-function paths(r: ConfigReader): ClientPath[] {
-  const n = r.listLength(['paths']);
-  const out: ClientPath[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = r.value(['paths', i]);
-    const isMap = v !== null && typeof v === 'object' && !Array.isArray(v);
-    const address = isMap ? r.string(['paths', i, 'address']) : r.string(['paths', i]);
-    const backup = isMap ? r.boolean(['paths', i, 'backup'], false) : false;
-    const device = isMap ? r.optionalString(['paths', i, 'device']) : undefined;
-    if (isMap) for (const k of Object.keys(v)) if (!['address', 'backup', 'device'].includes(k)) r.problem(['paths', i, k], 'unknown key');
-    if (address === undefined) continue;
-    if (isIP(address) === 0) r.problem(isMap ? ['paths', i, 'address'] : ['paths', i], `'${address}' is not an IP address (a path is a local address)`);
-    else if (out.some((p) => p.address === address)) r.problem(['paths', i], `duplicate path ${address}`);
-    else out.push({ address, backup, device });
-  }
-  return out;
-}
-
-export function parseClientConfig(text: string, file = 'client.yaml'): ClientConfig {
-  const r = new ConfigReader(text);
+/**
+ * Parses client.yaml. `environment`: where `{ env: NAME }` and `{ file: PATH }` secrets are
+ * read (default: process.env and the file system).
+ */
+export function parseClientConfig(text: string, file = 'client.yaml', environment: ConfigEnvironment = processEnvironment()): ClientConfig {
+  const r = new ConfigReader(text, environment, file);
+  if (r.syntaxBroken) r.finish(file);
   const plaintext = r.boolean(['plaintext'], false);
+  r.section(['aggregator']);
   const fpText = r.optionalString(['aggregator', 'fingerprint']);
   let fingerprint: string | undefined;
   if (fpText !== undefined) {
     fingerprint = normalizeFingerprint(fpText);
-    if (fingerprint === undefined) r.problem(['aggregator', 'fingerprint'], 'must be a SHA-256 fingerprint (64 hex digits, colons allowed)');
+    if (fingerprint === undefined) r.problem(['aggregator', 'fingerprint'], `'${fpText}' is not a SHA-256 fingerprint (64 hex digits, colons allowed)`);
   } else if (!plaintext) r.problem(['aggregator', 'fingerprint'], 'required (the aggregator prints it on start), unless plaintext: true');
   const clientId = r.string(['aggregator', 'clientId']) ?? '';
-  if (clientId !== '' && !isValidClientId(clientId)) r.problem(['aggregator', 'clientId'], 'must be 1..64 of A-Z a-z 0-9 . _ -');
-  const secret = r.string(['aggregator', 'secret']) ?? '';
-  if (secret !== '' && secret.length < MIN_SECRET_LENGTH) r.problem(['aggregator', 'secret'], `must be at least ${MIN_SECRET_LENGTH} characters`);
-  const username = r.optionalString(['auth', 'username']);
-  const password = r.optionalString(['auth', 'password']);
-  if ((username === undefined) !== (password === undefined)) r.problem(['auth'], 'username and password go together');
+  if (clientId !== '' && !isValidClientId(clientId)) r.problem(['aggregator', 'clientId'], `'${clientId}' is not a client id (1..64 of A-Z a-z 0-9 . _ -)`);
+  const secret = r.secret(['aggregator', 'secret']) ?? '';
+  if (secret !== '' && secret.length < MIN_SECRET_LENGTH) r.problem(['aggregator', 'secret'], `must be at least ${MIN_SECRET_LENGTH} characters (it has ${secret.length})`);
+  let auth: ClientConfig['auth'];
+  if (r.section(['auth'])) {
+    const username = r.string(['auth', 'username']);
+    const password = r.secret(['auth', 'password']);
+    if (username !== undefined && password !== undefined) auth = { username, password };
+  }
+  r.section(['pool']);
   const pool = { min: r.number(['pool', 'min'], 2, 0, 256), max: r.number(['pool', 'max'], 16, 0, 1024), idleSeconds: r.number(['pool', 'idleSeconds'], 50, 1, 3600) };
-  if (pool.max < pool.min) r.problem(['pool', 'max'], 'must be >= pool.min');
+  if (pool.max < pool.min) r.problem(['pool', 'max'], `${pool.max} is below pool.min (${pool.min})`);
+  const paths = readPaths(r);
+  const policy: PolicyConfig = { scheduler: r.oneOf(['scheduler'], SCHEDULER_NAMES, DEFAULT_SCHEDULER), paths, rules: readRules(r, paths) };
   const cfg: ClientConfig = {
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
-    paths: paths(r),
+    paths,
     aggregator: {
       host: r.string(['aggregator', 'host']) ?? '',
       port: r.number(['aggregator', 'port'], 8443, 1, 65535),
@@ -118,22 +115,22 @@ export function parseClientConfig(text: string, file = 'client.yaml'): ClientCon
     listen: endpoints(r, 'listen', [{ host: '127.0.0.1', port: 1080 }]),
     socksListen: endpoints(r, 'socksListen', []),
     httpListen: endpoints(r, 'httpListen', []),
-    auth: username !== undefined && password !== undefined ? { username, password } : undefined,
+    auth,
     pool,
     connectTimeoutSeconds: r.number(['connectTimeoutSeconds'], 10, 0.1, 300, false),
     requestTimeoutSeconds: r.number(['requestTimeoutSeconds'], 30, 0.1, 600, false),
     handshakeTimeoutSeconds: r.number(['handshakeTimeoutSeconds'], 10, 0.1, 600, false),
     idleTimeoutSeconds: r.number(['idleTimeoutSeconds'], 300, 1, 86_400, false),
     maxHeaderBytes: r.number(['maxHeaderBytes'], 16_384, 1024, 1_048_576),
-    policy: r.number(['policy'], 0, 0, 65535),
+    policy,
     metrics: readMetricsConfig(r, 9464),
   };
   if (cfg.paths.length > 0 && cfg.transport !== 'userspace') r.problem(['paths'], `only the userspace transport takes paths (with '${cfg.transport}', set them up in the OS)`);
-  r.checkUnknownKeys();
-  if (r.issues.length > 0) throw new ConfigError(file, r.issues);
+  r.checkUnknownKeys(REMOVED_KEYS);
+  r.finish(file);
   return cfg;
 }
 
-export function loadClientConfig(file: string): ClientConfig {
-  return parseClientConfig(readFileSync(file, 'utf8'), file);
+export function loadClientConfig(file: string, environment: ConfigEnvironment = processEnvironment()): ClientConfig {
+  return parseClientConfig(readFileSync(file, 'utf8'), file, environment);
 }

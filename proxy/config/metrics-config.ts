@@ -6,6 +6,7 @@
  */
 import type { Endpoint } from '../transport/transport.js';
 import { parseEndpointText, type ConfigReader } from './reader.js';
+import { describeValue } from './units.js';
 
 export interface MetricsConfig {
   /** Undefined: no metrics server. */
@@ -18,7 +19,7 @@ export function readMetricsConfig(r: ConfigReader, defaultPort: number): Metrics
   if (v === undefined || v === null) return { listen: dflt };
   if (v === false) return { listen: undefined };
   if (typeof v !== 'object' || Array.isArray(v)) {
-    r.problem(['metrics'], 'must be false or a map with listen (host:port) and enabled');
+    r.problem(['metrics'], `expected false or a map with listen (host:port) and enabled, got ${describeValue(v)}`);
     return { listen: dflt };
   }
   const enabled = r.boolean(['metrics', 'enabled'], true);

@@ -3,14 +3,17 @@
  * creates its TLS key and self-signed certificate in the state directory; every start prints
  * the certificate's SHA-256 fingerprint, and the first start (or --print-client-config)
  * prints a ready-to-paste client.yaml per configured client. Stops on SIGINT/SIGTERM.
+ * Reloads the configuration on SIGHUP and when the file changes (clients, limits and
+ * destinations; an invalid file is refused and the running configuration kept).
  */
 import { Aggregator } from '../../aggregator/aggregator.js';
-import { loadAggregatorConfig, type AggregatorConfig } from '../../config/aggregator-config.js';
+import { loadAggregatorConfig, parseAggregatorConfig, type AggregatorConfig } from '../../config/aggregator-config.js';
+import { ConfigWatcher } from '../../config/config-watcher.js';
 import { loadOrCreateIdentity, type TlsIdentity } from '../../tls/certificate.js';
 import { createTransport } from '../../transport/select.js';
 import { AGGREGATOR_COUNTER_MAP, ProxyMetrics } from '../../metrics/proxy-metrics.js';
 import { serveMetrics } from '../../metrics/serve.js';
-import { parseProxyArgs, reportTransportFailure, untilSignal } from './proxy-args.js';
+import { onReloadSignal, parseProxyArgs, reportTransportFailure, untilSignal } from './proxy-args.js';
 import type { Endpoint, StreamTransport } from '../../transport/transport.js';
 
 const USAGE = `Usage: mptcp-proxy aggregator --config aggregator.yaml [--print-client-config]
@@ -80,7 +83,12 @@ export async function runAggregator(args: string[]): Promise<number> {
   }
   process.stdout.write(`aggregator: listening on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port} over ${cfg.transport}\n`);
   const metricsServer = await serveMetrics('aggregator', cfg.metrics, metrics, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+  const watcher = new ConfigWatcher({ file: a.config, initial: cfg, parse: (text, file) => parseAggregatorConfig(text, file), apply: (next) => void agg.applyConfig(next), reject: (e) => agg.configRejected(e) });
+  watcher.start();
+  const stopReloading = onReloadSignal(() => void watcher.reload());
   const sig = await untilSignal();
+  stopReloading();
+  watcher.close();
   await metricsServer?.close();
   process.stdout.write(`aggregator: ${sig}, stopping; counters ${JSON.stringify(agg.counters.snapshot())}\n`);
   await agg.close();

@@ -1,14 +1,19 @@
 /**
  * `mptcp-proxy client --config client.yaml`: runs the local SOCKS5/HTTP proxy that carries
  * every connection to the aggregator over a multipath stream. Prints where it listens and
- * the PAC URL and the metrics/status server (metrics: in the config); stops on SIGINT/SIGTERM. Exit status 2 for usage or configuration errors.
+ * the PAC URL and the metrics/status server (metrics: in the config); stops on SIGINT/SIGTERM.
+ * Reloads the configuration on SIGHUP and when the file changes (an invalid file is refused
+ * and the running configuration kept). Exit status 2 for usage or configuration errors.
  */
+import { networkInterfaces } from 'node:os';
 import { Client } from '../../client/client.js';
 import { ConfigError } from '../../config/reader.js';
-import { loadClientConfig, type ClientConfig } from '../../config/client-config.js';
+import { loadClientConfig, parseClientConfig, type ClientConfig } from '../../config/client-config.js';
+import { ConfigWatcher } from '../../config/config-watcher.js';
+import type { PathConfig } from '../../config/policy-types.js';
 import { formatTarget, targetFromHost, isTargetError } from '../../protocol/target.js';
 import { createTransport } from '../../transport/select.js';
-import { parseProxyArgs, reportTransportFailure, untilSignal } from './proxy-args.js';
+import { onReloadSignal, parseProxyArgs, reportTransportFailure, untilSignal } from './proxy-args.js';
 import type { LocalListener } from '../../client/listener.js';
 import { CLIENT_COUNTER_MAP, ProxyMetrics } from '../../metrics/proxy-metrics.js';
 import { serveMetrics } from '../../metrics/serve.js';
@@ -22,6 +27,17 @@ http://<listener>/proxy.pac). See config/client.example.yaml.`;
 function show(host: string, port: number): string {
   const t = targetFromHost(host, port === 0 ? 1 : port);
   return isTargetError(t) ? `${host}:${port}` : formatTarget(t).replace(/:1$/, `:${port}`);
+}
+
+/** A path's addresses for the userspace transport: its own, or its interface's global addresses now. */
+export function transportPaths(paths: readonly PathConfig[], interfaces = networkInterfaces()): { address: string; backup: boolean; device?: string }[] {
+  const out: { address: string; backup: boolean; device?: string }[] = [];
+  for (const p of paths) {
+    if (!p.enabled) continue;
+    const own = p.addresses.length > 0 ? p.addresses : (interfaces[p.interface ?? ''] ?? []).filter((a) => !a.internal && !(a.family === 'IPv6' && a.address.startsWith('fe80'))).map((a) => a.address);
+    for (const address of own) out.push({ address, backup: p.tier > 0, ...(p.interface !== undefined ? { device: p.interface } : {}) });
+  }
+  return out;
 }
 
 export async function runClient(args: string[]): Promise<number> {
@@ -41,7 +57,13 @@ export async function runClient(args: string[]): Promise<number> {
     process.stderr.write(`mptcp-proxy client: ${e instanceof ConfigError || e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
-  const paths = cfg.paths.map((p) => ({ address: p.address, backup: p.backup, ...(p.device !== undefined ? { device: p.device } : {}) }));
+  const paths = transportPaths(cfg.paths);
+  const unaddressed = cfg.paths.filter((p) => p.enabled && p.addresses.length === 0 && !paths.some((t) => t.device === p.interface));
+  for (const p of unaddressed) process.stderr.write(`client: path '${p.name}': interface ${p.interface ?? '?'} has no global address now; restart once it has one\n`);
+  if (cfg.paths.length > 0 && paths.length === 0) {
+    process.stderr.write(`mptcp-proxy client: no configured path is enabled and has an address (${a.config})\n`);
+    return 1;
+  }
   let transport: StreamTransport;
   try {
     transport = await createTransport(cfg.transport, { userspace: paths.length > 0 ? { localAddresses: paths } : {} });
@@ -63,10 +85,15 @@ export async function runClient(args: string[]): Promise<number> {
     const at = show(l.address.host, l.address.port);
     process.stdout.write(`client: ${l.mode === 'mixed' ? 'SOCKS5 + HTTP' : l.mode === 'socks' ? 'SOCKS5' : 'HTTP'} proxy on ${at}${l.mode !== 'socks' ? ` (PAC: http://${at}/proxy.pac)` : ''}\n`);
   }
-  const over = cfg.transport === 'userspace' ? `userspace MPTCP (paths: ${paths.length > 0 ? paths.map((p) => p.address).join(', ') : 'every global address, following changes'})` : cfg.transport;
+  const over = cfg.transport === 'userspace' ? `userspace MPTCP (paths: ${paths.length > 0 ? cfg.paths.filter((p) => p.enabled).map((p) => `${p.name} ${p.addresses.join(' ') || p.interface || ''}`).join(', ') : 'every global address, following changes'})` : cfg.transport;
   process.stdout.write(`client: aggregator ${cfg.aggregator.host}:${cfg.aggregator.port} over ${over}${cfg.plaintext ? ', PLAINTEXT (no TLS)' : ', TLS 1.3, pinned certificate'}\n`);
   const metricsServer = await serveMetrics('client', cfg.metrics, metrics, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+  const watcher = new ConfigWatcher({ file: a.config, initial: cfg, parse: (text, file) => parseClientConfig(text, file), apply: (next) => void client.applyConfig(next), reject: (e) => client.configRejected(e) });
+  watcher.start();
+  const stopReloading = onReloadSignal(() => void watcher.reload());
   const sig = await untilSignal();
+  stopReloading();
+  watcher.close();
   await metricsServer?.close();
   process.stdout.write(`client: ${sig}, stopping; counters ${JSON.stringify(client.counters.snapshot())}\n`);
   await client.close();

@@ -1,8 +1,9 @@
 /**
  * Argument parsing shared by `mptcp-proxy client` and `mptcp-proxy aggregator`: --config FILE
  * (required), --help, and boolean flags a command declares. Returns a typed result or the
- * usage error, never exits by itself. Also: waiting for a stop signal, and the message for a
- * transport that cannot run here (what failed and how to fix it).
+ * usage error, never exits by itself. Also: waiting for a stop signal, the reload signal
+ * (SIGHUP), and the message for a transport that cannot run here (what failed and how to fix
+ * it).
  */
 import { TransportUnavailableError } from '../../transport/transport.js';
 export interface ProxyArgs {
@@ -38,6 +39,13 @@ export function untilSignal(): Promise<string> {
     process.once('SIGINT', () => on('SIGINT'));
     process.once('SIGTERM', () => on('SIGTERM'));
   });
+}
+
+/** Calls `reload` on every SIGHUP until the returned function is called. */
+export function onReloadSignal(reload: () => void): () => void {
+  const on = () => reload();
+  process.on('SIGHUP', on);
+  return () => void process.removeListener('SIGHUP', on);
 }
 
 /**
