@@ -14,7 +14,8 @@ import { ReinjectQueue } from './reinject-queue.js';
 import { addAddrHmac } from '../wire/crypto.js';
 import { formatIp } from '../wire/ip-address.js';
 import { ADD_ADDR_FLAG_ECHO, MPC_FLAG_CHECKSUM, TcpRstReason, type AddAddrOption, type MptcpOption } from '../wire/mptcp-option-types.js';
-import type { Scheduler } from '../sched/scheduler.js';
+import { createScheduler, type Scheduler, type SchedulerContext } from '../sched/scheduler.js';
+import { DEFAULT_PATH_USE, type ConnectionPolicy } from '../sched/path-use.js';
 import type { TcpConnection } from '../tcp/connection.js';
 import { deriveKey, type MptcpKey } from './keys.js';
 import type { MptcpConfig, MptcpCounters, MptcpEvent, MptcpResetReason, SubflowStats } from './mptcp-types.js';
@@ -81,6 +82,11 @@ export class MptcpConnection implements SubflowOwner {
   private readonly signals = new AddressSignals();
 
   private readonly events: MptcpEvent[] = [];
+  /** The policy for this connection's paths (null: every path tier 0, weight 1, no cap). */
+  private policy: ConnectionPolicy | null = null;
+  private readonly schedCtx: SchedulerContext = { pendingBytes: 0, windowFree: 0, window: 0 };
+  /** When a subflow held back by its path's rate cap may send again (Infinity: none waits). */
+  private rateWakeAt = Infinity;
   private lastNow: number;
   private noSubflowDeadline = Infinity;
   private reported = false;
@@ -181,6 +187,9 @@ export class MptcpConnection implements SubflowOwner {
       localBackup: s.localBackup,
       dataBytesSent: s.dataBytesSent,
       dataBytesReceived: s.dataBytesReceived,
+      scheduledBytes: s.scheduledBytes,
+      stale: s.stale,
+      tier: s.rank,
       closeReason: s.closeReason,
       tcp: s.tcp.stats(),
     }));
@@ -200,10 +209,32 @@ export class MptcpConnection implements SubflowOwner {
     for (const s of [...this.subflows]) if (s.localAddressId === id && s !== carrier) s.fail(this.lastNow, 'address removed', TcpRstReason.ADMINISTRATIVELY_PROHIBITED);
   }
 
+  /**
+   * Sets how this connection uses its paths (issue 6 §2): the scheduler, and per subflow its
+   * tier, weight, whether it may carry data, and its path's rate cap. Applies to the subflows
+   * there are and to those that join later; may be called again (a reload, a data cap).
+   */
+  setPolicy(policy: ConnectionPolicy): void {
+    if (!this.policy || this.policy.scheduler !== policy.scheduler || this.scheduler.name !== policy.scheduler) this.scheduler = createScheduler(policy.scheduler);
+    this.policy = policy;
+    for (const s of this.subflows) this.applyPolicy(s);
+    this.rateWakeAt = Infinity;
+    for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
+  }
+
+  private applyPolicy(s: Subflow): void {
+    const p = this.policy;
+    s.use = p ? p.pathUse(s) : DEFAULT_PATH_USE;
+    // MP_PRIO goes on established subflows; a join still in its handshake asked with its
+    // MP_JOIN B flag (the path manager's choice) and is corrected when it becomes active.
+    if (p?.announceBackup && s.phase === 'active') s.setLocalBackup(s.use.tier > 0);
+  }
+
   // ---- Subflows --------------------------------------------------------------------------------
 
   addSubflow(s: Subflow): void {
     this.subflows.push(s);
+    if (this.policy) this.applyPolicy(s);
     this.noSubflowDeadline = Infinity;
   }
 
@@ -298,6 +329,7 @@ export class MptcpConnection implements SubflowOwner {
 
   onSubflowActive(now: number, s: Subflow): void {
     this.lastNow = now;
+    if (this.policy) this.applyPolicy(s);
     this.noSubflowDeadline = Infinity;
     this.emit({ type: 'subflow-up', subflowId: s.id });
   }
@@ -334,7 +366,10 @@ export class MptcpConnection implements SubflowOwner {
         if (others(s)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
       } else if (!stale && s.stale) s.stale = false;
     }
-    if (!this.reinject.isEmpty) for (const s of this.subflows) if (s.usable) s.tcp.requestAck();
+    // Queued reinjections go out when an eligible subflow next has window space (the host
+    // polls every subflow for segments). Asking subflows for pure ACKs here would answer every
+    // input with an ACK on every path, and two ends that both wait to reinject would bounce
+    // ACKs back and forth without end.
   }
 
   private addReinjection(start: number, end: number): void {
@@ -394,17 +429,62 @@ export class MptcpConnection implements SubflowOwner {
   pull(now: number, s: Subflow, room: number): ScheduledChunk | null {
     this.lastNow = now;
     if (room <= 0 || this.closedForSending) return null;
-    const again = this.fallback ? null : this.reinject.take(this.sndUna, this.sndNxt, Math.min(room, this.scratch.length));
+    if (this.fallback) return this.pullNew(now, s, room, false);
+    this.refreshEligibility(now);
+    if (!s.eligible) return null;
+    const limiter = s.use.limiter;
+    if (limiter && s.rateBlocked) {
+      // The path's rate cap holds it back; the timer wakes the connection when it may send.
+      const at = limiter.readyAt(now);
+      if (at < this.rateWakeAt) this.rateWakeAt = at;
+      return null;
+    }
+    const chunk = this.choose(now, s, room);
+    if (chunk && limiter) limiter.take(now, chunk.length);
+    return chunk;
+  }
+
+  /**
+   * Which subflows may carry data now: established and not stale, allowed by the policy, and
+   * of the best rank (tier; a peer's backup wish counts as tier 1) among such subflows. A tier
+   * is used only while every path of the better tiers is down or stale (a path held back by
+   * its rate cap is not down: it stays eligible, with no room until its tokens return).
+   */
+  private refreshEligibility(now: number): void {
+    let best = Infinity;
+    for (const o of this.subflows) if (o.use.enabled && o.usable && o.rank < best) best = o.rank;
+    for (const o of this.subflows) {
+      o.eligible = o.use.enabled && o.usable && o.rank === best;
+      // A capped path out of tokens has no room: schedulers then pick another path.
+      const limiter = o.use.limiter;
+      o.rateBlocked = o.eligible && limiter !== null && !limiter.canSend(now);
+    }
+  }
+
+  private choose(now: number, s: Subflow, room: number): ScheduledChunk | null {
+    const again = this.reinject.take(this.sndUna, this.sndNxt, Math.min(room, this.scratch.length));
     if (again) {
       this.counters.reinjectedBytes += again.length;
       return { dsn: again.dsn, length: again.length, reinjection: true, dataFin: false };
     }
+    if (this.scheduler.redundant) return this.pullRedundant(now, s, room);
+    return this.pullNew(now, s, room, true);
+  }
+
+  /** New data at the connection's next DSN, if the scheduler (when asked) gives it to `s`. */
+  private pullNew(now: number, s: Subflow, room: number, ask: boolean): ScheduledChunk | null {
     // Data ends where the DATA_FIN is (its DSN is no byte of the buffer).
     const queuedEnd = this.dataFinSeq >= 0 ? this.dataFinSeq : this.sndUna + this.sendBuf.length;
     let n = Math.min(room, queuedEnd - this.sndNxt, this.scratch.length);
     if (!this.fallback) n = Math.min(n, this.peerWindowRight - this.sndNxt);
-    if (n <= 0) return this.fallback ? null : this.opportunisticReinjection(s, room);
-    if (!this.fallback && !this.scheduler.allow(s, this.subflows, queuedEnd - this.sndNxt)) return null;
+    if (n <= 0) return this.fallback || this.scheduler.redundant ? null : this.opportunisticReinjection(s, room);
+    if (ask) {
+      const ctx = this.schedCtx;
+      ctx.pendingBytes = queuedEnd - this.sndNxt;
+      ctx.window = this.peerWindowRight - this.sndUna;
+      ctx.windowFree = this.peerWindowRight - this.sndNxt;
+      if (!this.scheduler.allow(s, this.subflows, ctx)) return null;
+    }
     const dsn = this.sndNxt;
     this.sndNxt += n;
     if (this.fallback) {
@@ -419,6 +499,24 @@ export class MptcpConnection implements SubflowOwner {
       this.dataFinSentAt = now;
     }
     return { dsn, length: n, reinjection: false, dataFin };
+  }
+
+  /**
+   * Redundant scheduling: each subflow sends a copy of everything, from its own cursor. A
+   * subflow behind the others copies data already sent elsewhere (skipping what the peer has
+   * acknowledged); the one in front takes new data.
+   */
+  private pullRedundant(now: number, s: Subflow, room: number): ScheduledChunk | null {
+    const start = Math.max(s.redundantNext, this.sndUna);
+    if (start < this.sndNxt) {
+      const n = Math.min(room, this.sndNxt - start, this.scratch.length);
+      s.redundantNext = start + n;
+      this.counters.redundantBytes += n;
+      return { dsn: start, length: n, reinjection: true, dataFin: false };
+    }
+    const chunk = this.pullNew(now, s, room, false);
+    if (chunk) s.redundantNext = chunk.dsn + chunk.length;
+    return chunk;
   }
 
   /** DSNs below this were already resent opportunistically (each byte at most once). */
@@ -647,7 +745,7 @@ export class MptcpConnection implements SubflowOwner {
       if (d < t) t = d;
     }
     if (this.dataFinPending && this.dataFinSentAt >= 0) t = Math.min(t, this.dataFinSentAt + this.dataFinRto());
-    t = Math.min(t, this.signals.deadline());
+    t = Math.min(t, this.signals.deadline(), this.rateWakeAt);
     return t;
   }
 
@@ -659,6 +757,8 @@ export class MptcpConnection implements SubflowOwner {
       return;
     }
     for (const s of this.subflows) if (s.pollTimeout() <= now) s.handleTimeout(now);
+    // A rate cap's tokens are back: the subflows pull again when next polled for segments.
+    if (now >= this.rateWakeAt) this.rateWakeAt = Infinity;
     if (this.dataFinPending && this.dataFinSentAt >= 0 && now >= this.dataFinSentAt + this.dataFinRto()) {
       this.dataFinSentAt = -1; // resend with the next pure ACK, on every usable subflow
       for (const s of this.subflows) if (s.usable) s.tcp.requestAck();

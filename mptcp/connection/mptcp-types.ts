@@ -99,6 +99,8 @@ export interface MptcpCounters {
   fallbacks: number;
   infiniteMappings: number;
   reinjectedBytes: number;
+  /** Copies sent by the redundant scheduler (data already sent on another subflow). */
+  redundantBytes: number;
   addAddrReceived: number;
   addAddrBadHmac: number;
   addAddrSent: number;
@@ -130,6 +132,7 @@ export function newMptcpCounters(): MptcpCounters {
     fallbacks: 0,
     infiniteMappings: 0,
     reinjectedBytes: 0,
+    redundantBytes: 0,
     addAddrReceived: 0,
     addAddrBadHmac: 0,
     addAddrSent: 0,
@@ -155,6 +158,12 @@ export interface SubflowStats {
   localBackup: boolean;
   dataBytesSent: number;
   dataBytesReceived: number;
+  /** Bytes the scheduler gave this subflow (new data, reinjections, redundant copies). */
+  scheduledBytes: number;
+  /** Retransmission timeouts went unanswered: the scheduler avoids it, its data moved on. */
+  stale: boolean;
+  /** Its tier under the connection's policy (a peer's backup wish counts as at least 1). */
+  tier: number;
   closeReason: string;
   tcp: TcpStats;
 }

@@ -30,6 +30,7 @@ import type { SubflowHooks } from '../tcp/subflow-hooks.js';
 import type { CongestionControl } from '../tcp/congestion.js';
 import type { GroupMember } from '../cc/coupling.js';
 import type { SchedulerSubflow } from '../sched/scheduler.js';
+import { DEFAULT_PATH_USE, type PathUse } from '../sched/path-use.js';
 import { dsnFromWire32, dsnFromWire64, dsnWireHi, dsnWireLo } from './data-seq.js';
 import { MAPPING_DATA_FIN, MappingQueue } from './mappings.js';
 import type { SubflowOwner } from './subflow-owner.js';
@@ -88,6 +89,16 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   /** Data-level bytes this subflow carried (first transmissions) and received. */
   dataBytesSent = 0;
   dataBytesReceived = 0;
+  /** How the connection's policy lets this subflow's path be used (tier, weight, rate cap). */
+  use: PathUse = DEFAULT_PATH_USE;
+  /** May the scheduler give it data now (the connection sets it before each decision). */
+  eligible = false;
+  /** Its path's rate cap holds it back now (set with `eligible`): no room for new data. */
+  rateBlocked = false;
+  /** Bytes the scheduler gave it: new data, reinjections and redundant copies. */
+  scheduledBytes = 0;
+  /** Redundant scheduling: the next DSN this subflow has not yet sent a copy of. */
+  redundantNext = 1;
 
   private readonly owner: SubflowOwner;
   /** This subflow's congestion controller: a member of the connection's group (mptcp/cc). */
@@ -159,11 +170,28 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   }
 
   sendRoom(): number {
-    return this.tcp.sendRoom();
+    return this.rateBlocked ? 0 : this.tcp.sendRoom();
   }
 
   get cwnd(): number {
     return this.tcp.congestionWindow;
+  }
+
+  get bytesInFlight(): number {
+    return this.tcp.bytesInFlight;
+  }
+
+  get mss(): number {
+    return this.tcp.sendMss();
+  }
+
+  get weight(): number {
+    return this.use.weight;
+  }
+
+  /** Its place in the tier order: the policy's tier, and at least 1 when the peer asked for backup. */
+  get rank(): number {
+    return this.backup && this.use.tier < 1 ? 1 : this.use.tier;
   }
 
   // ---- SubflowHooks: handshake --------------------------------------------------------------
@@ -541,6 +569,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     }
     if (!this.owner.fallback) this.tx.push(ssn, chunk.dsn, len + (chunk.dataFin ? 1 : 0), csum, chunk.dataFin ? MAPPING_DATA_FIN : 0);
     if (!chunk.reinjection) this.dataBytesSent += len;
+    this.scheduledBytes += len;
     this.owner.copySendData(chunk.dsn, len, this.tcp);
   }
 
