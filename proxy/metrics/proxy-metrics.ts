@@ -5,15 +5,18 @@
  * lands in a metric and label), plus live gauges and latency histograms; stack-level series
  * (`mptcp_*`, `mptcp_path_*`) come from the userspace transport's stackSnapshot(): per local
  * address (path) bytes, segments, retransmissions, smoothed RTT, cwnd, subflows by phase, up,
- * and the stack's protocol counters (fallbacks, reinjected bytes, joins...). Values are read
- * at scrape time; label sets are bounded (outcomes, reasons, local addresses; never a
- * connection). Names follow Prometheus conventions: base units, _total, _seconds, _bytes.
+ * and the stack's protocol counters (fallbacks, reinjected bytes, joins...); per path also
+ * (`mptcp_proxy_path_*`) the loss and capacity estimates of a PathQuality per path (fed with
+ * every fresh snapshot: the 1 s status sampling and scrapes), stale subflows, bytes handed out
+ * by the scheduler, and data-cap usage from the optional `dataCaps` source. Values are read
+ * at scrape time; label sets are bounded (outcomes, reasons, paths by name or address; never
+ * a connection). Names follow Prometheus conventions: base units, _total, _seconds, _bytes.
  */
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AggregatorCounter } from '../aggregator/aggregator.js';
 import type { ClientCounter } from '../client/counters.js';
-import type { PathView } from '../transport/path-stats.js';
+import { PathQualityTracker, type PathQualityView, type PathView } from '../transport/path-stats.js';
 import type { StackSnapshot, StreamTransport, TransportStats } from '../transport/transport.js';
 import type { LatencyKind, LatencySink } from '../util/latency.js';
 
@@ -76,6 +79,16 @@ export const AGGREGATOR_COUNTER_MAP: Readonly<Record<AggregatorCounter, readonly
   configReloadsInvalid: [['config_reloads', 'invalid']],
 };
 
+/** One path's data cap in its current period (the data-cap tracker's view). */
+export interface DataCapUsage {
+  /** The path's label (its configured name). */
+  path: string;
+  usedBytes: number;
+  limitBytes: number;
+  /** When the current period began (ms since the epoch). */
+  periodStart: number;
+}
+
 /** MptcpCounters fields with a family of their own; the rest go to mptcp_events_total{event}. */
 const OWN_STACK_FAMILIES = new Set(['fallbacks', 'reinjectedBytes']);
 
@@ -89,7 +102,12 @@ export interface MetricsSources {
   activeConnections(): number;
   transport: Pick<StreamTransport, 'kind' | 'stats' | 'stackSnapshot'>;
   version?: string;
+  /** Data-cap usage per capped path (client with a policy); none without. */
+  dataCaps?: () => DataCapUsage[];
 }
+
+/** One path in the status: the snapshot's view, its quality estimate and its data cap. */
+export type PathStatus = PathView & { quality: PathQualityView | null; dataCap: DataCapUsage | null };
 
 /** What the status page and /api/status show. */
 export interface ProxyStatus {
@@ -102,7 +120,9 @@ export interface ProxyStatus {
   bytes: { up: number; down: number };
   streams: TransportStats;
   /** Our MPTCP stack (userspace transport); null with the kernel or TCP transports. */
-  mptcp: { connections: number; paths: PathView[]; counters: Record<string, number> } | null;
+  mptcp: { connections: number; paths: PathStatus[]; counters: Record<string, number> } | null;
+  /** Every capped path's usage (also paths without a live address). */
+  dataCaps: DataCapUsage[];
   /** Per path, bit/s over the last sampling interval (see startSampling); empty before two samples. */
   rates: Record<string, { sentBitsPerSecond: number; receivedBitsPerSecond: number }>;
 }
@@ -120,6 +140,8 @@ export class ProxyMetrics implements LatencySink {
   private readonly histograms: Record<LatencyKind, Histogram<'result'>>;
   /** One stack snapshot per scrape (several collectors read it). */
   private cached: { at: number; snap: StackSnapshot | undefined } | undefined;
+  /** Loss, capacity and verdict per path, fed with each fresh snapshot. */
+  private readonly quality = new PathQualityTracker();
   /** The last two per-path byte samples (time in ms), for the status rates. */
   private samples: { at: number; bytes: Map<string, { sent: number; received: number }> }[] = [];
   private sampler: NodeJS.Timeout | undefined;
@@ -223,7 +245,7 @@ export class ProxyMetrics implements LatencySink {
   startSampling(intervalMs = 1000): void {
     if (this.sampler !== undefined) return;
     const take = () => {
-      const snap = this.src.transport.stackSnapshot?.();
+      const snap = this.snapshot();
       if (snap === undefined) return;
       this.samples.push({ at: performance.now(), bytes: new Map(snap.paths.map((p) => [p.path, { sent: p.totals.sentBytes, received: p.totals.receivedBytes }])) });
       if (this.samples.length > 2) this.samples.shift();
@@ -254,7 +276,10 @@ export class ProxyMetrics implements LatencySink {
   /** The stack's snapshot, taken at most once per 100 ms (one scrape reads it many times). */
   snapshot(): StackSnapshot | undefined {
     const now = Date.now();
-    if (this.cached === undefined || now - this.cached.at > 100) this.cached = { at: now, snap: this.src.transport.stackSnapshot?.() };
+    if (this.cached === undefined || now - this.cached.at > 100) {
+      this.cached = { at: now, snap: this.src.transport.stackSnapshot?.() };
+      if (this.cached.snap !== undefined) this.quality.update(performance.now(), this.cached.snap.paths);
+    }
     return this.cached.snap;
   }
 
@@ -270,6 +295,8 @@ export class ProxyMetrics implements LatencySink {
       }
     }
     const snap = this.snapshot();
+    const caps = this.dataCaps();
+    const capOf = new Map(caps.map((c) => [c.path, c]));
     return {
       role: this.src.role,
       transport: this.src.transport.kind,
@@ -278,9 +305,19 @@ export class ProxyMetrics implements LatencySink {
       connections: { active: this.src.activeConnections(), byOutcome },
       bytes,
       streams: this.src.transport.stats(),
-      mptcp: snap === undefined ? null : { connections: snap.connections, paths: snap.paths, counters: snap.counters },
+      mptcp: snap === undefined ? null : { connections: snap.connections, paths: snap.paths.map((p) => ({ ...p, quality: this.quality.view(p.path) ?? null, dataCap: capOf.get(p.path) ?? null })), counters: snap.counters },
+      dataCaps: caps,
       rates: this.rates(),
     };
+  }
+
+  /** The data-cap source's entries; a failing source gives none (metrics never throw). */
+  private dataCaps(): DataCapUsage[] {
+    try {
+      return this.src.dataCaps?.() ?? [];
+    } catch {
+      return [];
+    }
   }
 
   private stackMetrics(r: Registry[]): void {
@@ -311,6 +348,27 @@ export class ProxyMetrics implements LatencySink {
     perPath('mptcp_path_cwnd_bytes', 'Mean congestion window of the established subflows of a path', (p) => p.cwndBytes, 'gauge');
     perPath('mptcp_path_up', '1 when at least one subflow of the path is established and active', (p) => (p.up ? 1 : 0), 'gauge');
     perPath('mptcp_path_backup', '1 when the live subflows of the path are all backup ones', (p) => (p.backup ? 1 : 0), 'gauge');
+    const quality = (p: PathView) => this.quality.view(p.path);
+    perPath('mptcp_proxy_path_loss_ratio', 'Estimated loss of a path: share of its data transmissions that were retransmissions (EWMA, 0..1)', (p) => quality(p)?.lossRatio ?? 0, 'gauge');
+    perPath('mptcp_proxy_path_capacity_bytes_per_second', 'Estimated sending capacity of a path: highest delivery rate (acknowledged bytes/s) of the last 10 s', (p) => quality(p)?.capacityBytesPerSecond ?? 0, 'gauge');
+    perPath('mptcp_proxy_path_stale', 'Live subflows of a path that are stale (retransmission timeouts without progress; the scheduler avoids them)', (p) => p.stale, 'gauge');
+    perPath('mptcp_proxy_path_scheduled_bytes_total', 'Bytes the scheduler handed to the subflows of a path (new data and reinjections)', (p) => p.totals.scheduledBytes, 'counter');
+    const caps = () => this.dataCaps();
+    for (const [name, help, key] of [
+      ['mptcp_proxy_path_data_cap_used_bytes', 'Bytes a capped path carried in its current data-cap period', 'usedBytes'],
+      ['mptcp_proxy_path_data_cap_limit_bytes', "A capped path's data cap per period", 'limitBytes'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['path'],
+        registers: r,
+        collect() {
+          this.reset();
+          for (const c of caps()) this.set({ path: c.path }, c[key]);
+        },
+      });
+    }
     new Gauge({
       name: 'mptcp_path_subflows',
       help: 'Live subflows of a path by phase (handshake, pre-established, active)',
