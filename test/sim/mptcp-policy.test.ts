@@ -44,7 +44,7 @@ function transfer(o: { seed: number; paths: Partial<LinkConfig>[]; up: number; d
   const p = makePair({ seed: o.seed, paths: o.paths });
   const upData = pattern(o.up, o.seed * 2 + 1);
   const downData = pattern(o.down, o.seed * 2 + 2);
-  const uses = o.uses ?? o.paths.map(() => ({}));
+  const uses: Partial<PathUse>[] = o.uses ?? o.paths.map(() => ({}));
   const scheduler = o.scheduler ?? 'lowest-rtt';
   let serverConn: MptcpConnection | null = null;
   p.server.stack.listen(80, (c) => {
