@@ -317,7 +317,7 @@ describe('metrics: in client.yaml and aggregator.yaml', () => {
       }
       return [];
     };
-    expect(problems(() => client('metrics:\n  listen: "nonsense"\n  port: 3\n'))).toEqual([`7:11 metrics.listen: 'nonsense' is not host:port (IPv6 in brackets)`, '8:9 metrics.port: unknown key']);
-    expect(problems(() => agg('metrics: 12\n'))).toEqual(['4:10 metrics: must be false or a map with listen (host:port) and enabled']);
+    expect(problems(() => client('metrics:\n  listen: "nonsense"\n  port: 3\n'))).toEqual([`7:11 metrics.listen: 'nonsense' is not host:port (IPv6 in brackets)`, "8:3 metrics.port: unknown key 'port' (allowed here: enabled, listen)"]);
+    expect(problems(() => agg('metrics: 12\n'))).toEqual(['4:10 metrics: expected false or a map with listen (host:port) and enabled, got 12']);
   });
 });
