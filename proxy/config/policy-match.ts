@@ -1,6 +1,6 @@
 /**
  * Which rule of the client's policy a destination falls under: the first rule whose match
- * holds (every given field of it: a host glob, a CIDR for IP literals, a port range), the
+ * holds (the destination: a host glob, or a CIDR for IP literals; and a port range), the
  * scheduler it names (else the policy's default), and the enabled paths it allows (its
  * `paths`, else every path, minus its `excludePaths`, in the configured order). Pure.
  */
@@ -27,9 +27,17 @@ export function globMatches(glob: string, host: string): boolean {
   return re.test(host.endsWith('.') ? host.slice(0, -1) : host);
 }
 
+/**
+ * hosts and cidrs both say which destination: when either is given, the host must match a
+ * glob or (an IP literal) lie in a prefix. ports, when given, must match as well. A match
+ * with nothing given matches nothing.
+ */
 function ruleMatches(match: RuleMatch, host: string, ip: Uint8Array | undefined, port: number): boolean {
-  if (match.hosts.length > 0 && !match.hosts.some((g) => globMatches(g, host))) return false;
-  if (match.cidrs.length > 0 && (ip === undefined || !match.cidrs.some((c) => cidrContains(c, ip) || cidrContains(c, unmapIpv4(ip))))) return false;
+  if (match.hosts.length + match.cidrs.length > 0) {
+    const byName = match.hosts.some((g) => globMatches(g, host));
+    const byAddress = ip !== undefined && match.cidrs.some((c) => cidrContains(c, ip) || cidrContains(c, unmapIpv4(ip)));
+    if (!byName && !byAddress) return false;
+  }
   if (match.ports.length > 0 && !match.ports.some((r) => port >= r.from && port <= r.to)) return false;
   return match.hosts.length + match.cidrs.length + match.ports.length > 0;
 }

@@ -50,7 +50,11 @@ export interface PortRange {
   to: number;
 }
 
-/** A rule's match: every given field must match (AND); within a list any entry (OR). */
+/**
+ * A rule's match. hosts and cidrs both name the destination: when either is given, the target
+ * must match a host glob or (an IP literal) lie in a prefix. ports, when given, must match too
+ * (AND). Within a list any entry matches (OR). At least one field is given.
+ */
 export interface RuleMatch {
   /** Host globs, case-insensitive: `*` is any run of characters within and across labels ("*.example.com" also matches "a.b.example.com", not "example.com"). */
   hosts: string[];
