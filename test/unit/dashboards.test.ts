@@ -21,7 +21,7 @@ import { parsePromText } from '../support/prom-text.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dashboards = loadDashboards(ROOT);
 
-/** Every sample name a client or an aggregator exports (a path and both histograms filled). */
+/** Every sample name a client or an aggregator exports (a path, a data cap and both histograms filled). */
 async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const role of ['client', 'aggregator'] as const) {
@@ -32,6 +32,7 @@ async function exportedNames(): Promise<Set<string>> {
       map: role === 'client' ? CLIENT_COUNTER_MAP : AGGREGATOR_COUNTER_MAP,
       activeConnections: () => 0,
       transport: { kind: 'userspace', stats: () => ({ kind: 'userspace', opened: 0, openFailed: 0, accepted: 0, active: 0 }), stackSnapshot: () => ({ connections: 0, counters: { fallbacks: 0, reinjectedBytes: 0, joinsSent: 0 }, paths: paths.map((p) => ({ ...p, srttSeconds: 0.01, cwndBytes: 1 })) }) },
+      dataCaps: () => [{ path: '10.0.1.1', usedBytes: 1, limitBytes: 2, periodStart: 0 }],
     });
     m.observe('handshake', 0.1, true);
     m.observe('request', 0.1, true);
