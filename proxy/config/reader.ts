@@ -38,7 +38,7 @@ export class ConfigError extends Error {
 export interface ConfigEnvironment {
   env: Readonly<Record<string, string | undefined>>;
   /** The file's text; throws (with a Node error code) when it cannot be read. */
-  readFile(path: string): string;
+  readFile: (path: string) => string;
 }
 
 /** The real environment: process.env and the file system. */
