@@ -225,9 +225,19 @@ export class MptcpConnection implements SubflowOwner {
   private applyPolicy(s: Subflow): void {
     const p = this.policy;
     s.use = p ? p.pathUse(s) : DEFAULT_PATH_USE;
-    // MP_PRIO goes on established subflows; a join still in its handshake asked with its
-    // MP_JOIN B flag (the path manager's choice) and is corrected when it becomes active.
-    if (p?.announceBackup && s.phase === 'active') s.setLocalBackup(s.use.tier > 0);
+    this.announceBackupWish(s);
+  }
+
+  /**
+   * Client policy: the peer should send on a subflow only as a backup when its path is of a
+   * lower tier or its data budget is spent (MP_PRIO, §3.3.8). MP_PRIO goes on established
+   * subflows; a join still in its handshake asked with its MP_JOIN B flag (the path manager's
+   * choice) and is corrected when it becomes active.
+   */
+  private announceBackupWish(s: Subflow): void {
+    if (!this.policy?.announceBackup || s.phase !== 'active') return;
+    const want = s.use.tier > 0 || (s.use.budget?.exhausted ?? false);
+    if (want !== s.localBackup) s.setLocalBackup(want);
   }
 
   // ---- Subflows --------------------------------------------------------------------------------
@@ -345,6 +355,7 @@ export class MptcpConnection implements SubflowOwner {
    * is closed.
    */
   private updateStale(now: number): void {
+    if (this.policy?.announceBackup) for (const s of this.subflows) if (s.use.budget) this.announceBackupWish(s);
     const others = (s: Subflow) => this.subflows.some((o) => o !== s && o.usable);
     for (const s of this.subflows) {
       const timeouts = s.tcp.consecutiveTimeouts;
@@ -440,7 +451,10 @@ export class MptcpConnection implements SubflowOwner {
       return null;
     }
     const chunk = this.choose(now, s, room);
-    if (chunk && limiter) limiter.take(now, chunk.length);
+    if (chunk) {
+      limiter?.take(now, chunk.length);
+      s.use.budget?.take(chunk.length);
+    }
     return chunk;
   }
 

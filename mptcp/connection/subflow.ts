@@ -30,7 +30,7 @@ import type { SubflowHooks } from '../tcp/subflow-hooks.js';
 import type { CongestionControl } from '../tcp/congestion.js';
 import type { GroupMember } from '../cc/coupling.js';
 import type { SchedulerSubflow } from '../sched/scheduler.js';
-import { DEFAULT_PATH_USE, type PathUse } from '../sched/path-use.js';
+import { DEFAULT_PATH_USE, SPENT_BUDGET_RANK, type PathUse } from '../sched/path-use.js';
 import { dsnFromWire32, dsnFromWire64, dsnWireHi, dsnWireLo } from './data-seq.js';
 import { MAPPING_DATA_FIN, MappingQueue } from './mappings.js';
 import type { SubflowOwner } from './subflow-owner.js';
@@ -189,8 +189,12 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     return this.use.weight;
   }
 
-  /** Its place in the tier order: the policy's tier, and at least 1 when the peer asked for backup. */
+  /**
+   * Its place in the tier order: the policy's tier, at least 1 when the peer asked for backup,
+   * and below every tier when its path's data budget is spent.
+   */
   get rank(): number {
+    if (this.use.budget?.exhausted) return SPENT_BUDGET_RANK;
     return this.backup && this.use.tier < 1 ? 1 : this.use.tier;
   }
 
@@ -481,6 +485,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
         const n = data.length - off;
         o.onData(now, seq - o.fallbackOffset, data.subarray(off, off + n), this);
         this.dataBytesReceived += n;
+        this.use.budget?.take(n);
         this.readSeq += n;
         off += n;
         continue;
@@ -504,6 +509,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
       if (o.checksums && !this.checkPiece(now, i, seq - mapSsn, piece)) return;
       o.onData(now, this.rx.dsnAt(i) + (seq - mapSsn), piece, this);
       this.dataBytesReceived += n;
+      this.use.budget?.take(n);
       this.readSeq += n;
       off += n;
       this.rx.trimBefore(this.readSeq);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { MptcpConnection } from '../../mptcp/connection/connection.js';
 import { DEFAULT_PATH_USE, type ConnectionPolicy, type PathUse } from '../../mptcp/sched/path-use.js';
 import { SCHEDULERS } from '../../mptcp/sched/scheduler.js';
+import { ByteBudget } from '../../mptcp/sched/byte-budget.js';
 import { TokenBucket } from '../../mptcp/sched/token-bucket.js';
 import type { LinkConfig } from '../../mptcp/sim/index.js';
 import { makePair, MptcpApp, pattern, sha256, type Pair } from './mptcp-harness.js';
@@ -151,6 +152,38 @@ describe('policy in the simulator: weights, caps, disabled paths, redundancy', (
     expect(rate).toBeLessThan(capBps * 1.1);
     expect(rate).toBeGreaterThan(capBps * 0.9);
     expect(s[1]).toBeGreaterThan(s[0]);
+  });
+
+  it('a data budget: the path stops carrying data (both directions) once it is spent; the peer follows MP_PRIO', () => {
+    const budget = new ByteBudget(3_000_000);
+    // Only the client knows the budget (it counts what it sends and receives on the path); the
+    // server has no policy for it and learns of the spent budget by MP_PRIO alone.
+    const p0 = makePair({ seed: 17, paths: twoPaths });
+    const up = pattern(2_000_000, 41);
+    const down = pattern(24_000_000, 42);
+    let serverConn: MptcpConnection | null = null;
+    p0.server.stack.listen(80, (c) => {
+      serverConn = c;
+      p0.server.apps.push(new MptcpApp(c, down));
+    });
+    const conn = p0.client.stack.connect(0, { locals: p0.clientAddresses.map((address) => ({ address })), remotes: p0.serverAddresses, port: 80 });
+    conn.setPolicy(policy('lowest-rtt', [{}, { budget }], 'client'));
+    const app = new MptcpApp(conn, up);
+    p0.client.apps.push(app);
+    p0.sim.runWhile(() => !(app.closed && p0.server.apps[0]?.closed), 120_000);
+    expect(app.error).toBeNull();
+    expect(sha256(app.data())).toBe(sha256(down));
+    expect(sha256(p0.server.apps[0].data())).toBe(sha256(up));
+    let onPath1 = 0;
+    for (const st of conn.subflowStats(true)) if (st.local === '10.0.2.1') onPath1 += st.dataBytesSent + st.dataBytesReceived;
+    const sc = serverConn as MptcpConnection | null;
+    const prio = sc?.subflowStats().find((st) => st.remote === '10.0.2.1')?.backup;
+    console.log(`data budget 3 MB: path 1 carried ${onPath1} data bytes of ${up.length + down.length}; budget used ${budget.used}; server sees backup: ${String(prio)}`);
+    expect(budget.exhausted).toBe(true);
+    // At most the budget plus what was in flight towards us when it ran out (one RTT's worth).
+    expect(onPath1).toBeLessThan(3_000_000 + 600_000);
+    expect(onPath1).toBeGreaterThanOrEqual(3_000_000);
+    expect(prio).toBe(true);
   });
 
   it('a disabled path carries no data, even when it is the faster one', () => {
