@@ -2,9 +2,11 @@
  * The client's policy (issue 6 §2): the YAML of the issue read into PathConfig and PolicyRule
  * exactly; rates, sizes and durations with their units; and policy-match: the first matching
  * rule by host glob, CIDR (IP literals only) and port, its scheduler, and the enabled paths
- * it allows.
+ * it allows; and the userspace transport's local addresses from the paths.
  */
+import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { transportPaths } from '../../../proxy/cli/commands/client.js';
 import { parseClientConfig } from '../../../proxy/config/client-config.js';
 import { globMatches, matchRule } from '../../../proxy/config/policy-match.js';
 import type { PathConfig, PolicyConfig } from '../../../proxy/config/policy-types.js';
@@ -155,5 +157,25 @@ describe('policy-match', () => {
     expect(names(matchRule(p, { host: 'only.example', port: 1 }).paths)).toEqual(['d']);
     expect(matchRule(p, { host: 'only.example', port: 1 }).scheduler).toBe('ecf');
     expect(names(matchRule(p, { host: 'x.example', port: 1 }).paths)).toEqual(['a', 'd']);
+  });
+});
+
+describe('paths for the userspace transport (mptcp-proxy client)', () => {
+  it('enabled paths only; tier > 0 is backup; interface is the device; an interface-only path takes its global addresses', () => {
+    const c = parseClientConfig(`${HEAD}paths:
+  - { name: fiber, address: 10.0.0.1, interface: eth0 }
+  - { name: lte, interface: wwan0, role: backup }
+  - { name: off, address: 10.0.0.3, enabled: false }
+  - { name: deep, addresses: [10.0.0.4], tier: 2 }
+`);
+    const v4 = (address: string, internal = false): NetworkInterfaceInfo => ({ address, family: 'IPv4', internal, netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: null });
+    const v6 = (address: string): NetworkInterfaceInfo => ({ address, family: 'IPv6', internal: false, netmask: 'ffff:ffff:ffff:ffff::', mac: '00:00:00:00:00:00', cidr: null, scopeid: 0 });
+    const interfaces = { wwan0: [v4('100.64.1.2'), v6('fe80::1'), v6('2001:db8::2')], lo: [v4('127.0.0.1', true)] };
+    expect(transportPaths(c.paths, interfaces)).toEqual([
+      { address: '10.0.0.1', backup: false, device: 'eth0' },
+      { address: '100.64.1.2', backup: true, device: 'wwan0' },
+      { address: '2001:db8::2', backup: true, device: 'wwan0' },
+      { address: '10.0.0.4', backup: true },
+    ]);
   });
 });
