@@ -70,6 +70,11 @@ export class ClientPathManager {
     return i < 0 ? 0 : i + 1;
   }
 
+  /** Every local address of this connection with the address id it has or will have here. */
+  addressIds(): { address: Uint8Array; id: number }[] {
+    return this.locals.map((l) => ({ address: l.address, id: this.localAddressId(l.address) }));
+  }
+
   get pathCount(): number {
     return this.paths.length;
   }

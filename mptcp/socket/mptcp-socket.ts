@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import type { MptcpConnection } from '../connection/connection.js';
 import type { MptcpCounters, SubflowStats } from '../connection/mptcp-types.js';
+import type { ConnectionPolicy } from '../sched/path-use.js';
 import type { MptcpStack } from '../stack/mptcp-stack.js';
 import { formatIp, parseIp } from '../wire/ip-address.js';
 import type { StackRuntime } from './runtime.js';
@@ -82,6 +83,28 @@ export class MptcpSocket extends StreamSocket {
     if (!a) throw new TypeError(`setBackup: ${address} is not an IP address`);
     for (const s of this.connection.subflows) if (formatIp(s.local) === formatIp(a)) s.setLocalBackup(backup);
     this.mptcpRuntime.wake();
+  }
+
+  /**
+   * How this connection uses its paths: scheduler, tiers, weights, rate caps and data budgets
+   * (mptcp/sched/path-use.ts); applies to its subflows now and to those that join later.
+   */
+  setPolicy(policy: ConnectionPolicy): void {
+    this.connection.setPolicy(policy);
+    this.mptcpRuntime.wake();
+  }
+
+  /**
+   * Our local addresses with the MPTCP address id each has on this connection (0: the initial
+   * subflow's, RFC 8684 §3.2); for connections we opened (the path manager assigns them).
+   */
+  addressIds(): { address: string; id: number }[] {
+    const pm = this.mptcpRuntime.stack.pathManager(this.connection);
+    if (pm) return pm.addressIds().map((a) => ({ address: formatIp(a.address), id: a.id }));
+    return unique(this.connection.subflows.map((s) => `${formatIp(s.local)} ${s.localAddressId}`)).map((x) => {
+      const [address, id] = x.split(' ');
+      return { address, id: Number(id) };
+    });
   }
 
   protected describePeer(): string {

@@ -27,6 +27,8 @@ import { NO_LATENCY, stopwatch, type LatencySink } from '../util/latency.js';
 import { relay } from '../util/relay.js';
 import { connectTcp, resolveFamily } from './connector.js';
 import { DestinationPolicy } from './destination-policy.js';
+import { PolicyEnforcer } from './policy-enforcer.js';
+import type { WirePolicy } from '../protocol/policy-wire.js';
 import { happyEyeballs, type Attempt } from './happy-eyeballs.js';
 
 export type AggregatorCounter =
@@ -67,6 +69,7 @@ export class Aggregator {
   private listener: StreamListener | undefined;
   private policy: DestinationPolicy;
   private readonly perClient = new Map<string, number>();
+  private readonly pathPolicies = new PolicyEnforcer();
   private secrets: Map<string, string>;
   private readonly open = new Set<Duplex>();
   /** Streams not yet authenticated (TLS handshake or HELLO pending), capped. */
@@ -143,6 +146,21 @@ export class Aggregator {
     for (const s of this.open) s.destroy();
     await closing;
     await this.transport.close();
+  }
+
+  /**
+   * The client's path policy for this connection's downloads (userspace transport; the
+   * kernel's MPTCP honours only the backup flags the client sets with MP_JOIN and MP_PRIO).
+   */
+  private applyPathPolicy(raw: Duplex, clientId: string, policy: WirePolicy | null): void {
+    if (!policy) return;
+    const mp = this.transport.multipath?.(raw);
+    if (!mp) return;
+    try {
+      mp.setPolicy(this.pathPolicies.forRequest(clientId, policy));
+    } catch (e) {
+      this.log(`client ${clientId}: path policy not applied: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** One stream, start to end. Never throws. */
@@ -228,6 +246,7 @@ export class Aggregator {
     }
     const { requestId, target } = req.frame;
     this.counters.inc('requests');
+    this.applyPathPolicy(raw, clientId, req.frame.policy);
     const requestTook = stopwatch();
     const answer = (status: StatusCode, reason: string) => {
       this.latency.observe('request', requestTook(), status === Status.ok);

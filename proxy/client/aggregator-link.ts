@@ -23,6 +23,14 @@ export class LinkError extends Error {
   }
 }
 
+/** The transport stream under each authenticated stream (TLS runs on top of it). */
+const transportStreams = new WeakMap<Duplex, Duplex>();
+
+/** The transport stream an authenticated stream runs on (itself when plaintext). */
+export function transportStreamOf(stream: Duplex): Duplex {
+  return transportStreams.get(stream) ?? stream;
+}
+
 export async function openAuthenticatedStream(cfg: ClientConfig, transport: StreamTransport): Promise<Duplex> {
   const timeoutMs = cfg.connectTimeoutSeconds * 1000;
   const started = Date.now();
@@ -65,6 +73,7 @@ export async function openAuthenticatedStream(cfg: ClientConfig, transport: Stre
     layerOn(socket, raw);
     conn = socket;
   }
+  transportStreams.set(conn, raw);
   writeFrame(conn, { type: 'hello', clientId: cfg.aggregator.clientId, mac: helloMac(cfg.aggregator.secret, cfg.aggregator.clientId, channelBinding(tls)) });
   return conn;
 }

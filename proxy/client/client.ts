@@ -8,13 +8,17 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ClientConfig } from '../config/client-config.js';
 import { planClientReload, type ReloadPlan } from '../config/reload-plan.js';
 import { ConfigError } from '../config/reader.js';
-import type { Target } from '../protocol/target.js';
+import type { WirePolicy } from '../protocol/policy-wire.js';
+import { targetHost, type Target } from '../protocol/target.js';
 import type { StreamTransport } from '../transport/transport.js';
 import { NO_LATENCY, stopwatch, type LatencySink } from '../util/latency.js';
-import { openAuthenticatedStream } from './aggregator-link.js';
+import { openAuthenticatedStream, transportStreamOf } from './aggregator-link.js';
+import { DataCaps, type DataCapUsage } from './data-caps.js';
+import { ClientPathPolicy } from './path-policy.js';
 import { newClientCounters, type ClientCounters } from './counters.js';
 import { createHttpProxy, type HttpProxyDeps } from './http-proxy.js';
 import { listenLocal, type ListenerMode, type LocalListener } from './listener.js';
@@ -38,6 +42,8 @@ export class Client {
   private lastOpenError = '';
   /** The running configuration; replaced (never mutated) by applyConfig. */
   private config: ClientConfig;
+  private readonly dataCaps: DataCaps;
+  private readonly pathPolicy: ClientPathPolicy;
   /** The pool reads its sizes from this object on every refill and sweep. */
   private readonly poolOptions: PoolOptions;
   private readonly handlers: { mode: ListenerMode; handlers: ListenerHandlers }[] = [];
@@ -48,8 +54,13 @@ export class Client {
     private readonly transport: StreamTransport,
     private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
     private readonly latency: LatencySink = NO_LATENCY,
+    /** Where data-cap usage is kept across restarts (undefined: not kept). */
+    dataCapFile?: string,
   ) {
     this.config = config;
+    this.dataCaps = new DataCaps(dataCapFile, log);
+    this.dataCaps.configure(config.policy.paths);
+    this.pathPolicy = new ClientPathPolicy(this.dataCaps);
     this.poolOptions = {
       min: config.pool.min,
       max: config.pool.max,
@@ -116,6 +127,7 @@ export class Client {
     const before = this.config;
     this.config = plan.config;
     const cfg = plan.config;
+    this.dataCaps.configure(cfg.policy.paths);
     Object.assign(this.poolOptions, { min: cfg.pool.min, max: cfg.pool.max, idleMs: cfg.pool.idleSeconds * 1000, helloTimeoutMs: cfg.connectTimeoutSeconds * 1000 });
     this.tunnels = this.newTunnels();
     if (this.httpServers !== undefined && (before.maxHeaderBytes !== cfg.maxHeaderBytes || before.handshakeTimeoutSeconds !== cfg.handshakeTimeoutSeconds)) {
@@ -149,7 +161,19 @@ export class Client {
     return this.transport;
   }
 
+  /** The configured name of the path a local address belongs to, if any. */
+  pathNameOf(address: string): string | undefined {
+    const policy = this.config.policy;
+    return policy.paths[this.pathPolicy.pathIndexOf(policy, address)]?.name;
+  }
+
+  /** Data-cap usage per capped path (metrics and status). */
+  dataCapUsage(): DataCapUsage[] {
+    return this.dataCaps.usage();
+  }
+
   async close(): Promise<void> {
+    this.dataCaps.close();
     this.pool.close();
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners = [];
@@ -157,8 +181,21 @@ export class Client {
   }
 
   private newTunnels(): Tunnels {
-    // The request frame's numeric policy field is 0 until the per-connection policy replaces it.
-    return new Tunnels(this.pool, 0, this.config.requestTimeoutSeconds * 1000, this.config.connectTimeoutSeconds * 1000);
+    return new Tunnels(this.pool, (t, s) => this.policyFor(t, s), this.config.requestTimeoutSeconds * 1000, this.config.connectTimeoutSeconds * 1000);
+  }
+
+  /**
+   * The running policy for a connection to `target` on `stream`: applied to our side (uploads)
+   * and returned for the aggregator (downloads). Only our userspace transport takes a policy
+   * per connection; with the kernel's MPTCP the paths' backup flags (ip mptcp endpoint ...
+   * backup) are all there is, and no policy is sent.
+   */
+  private policyFor(target: Target, stream: Duplex): WirePolicy | null {
+    const mp = this.transport.multipath?.(transportStreamOf(stream));
+    if (!mp) return null;
+    const plan = this.pathPolicy.plan(this.config.policy, { host: targetHost(target), port: target.port }, mp.addressIds());
+    mp.setPolicy(plan.local);
+    return plan.wire;
   }
 
   private readonly openTunnel = async (t: Target) => {

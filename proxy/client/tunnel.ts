@@ -1,6 +1,7 @@
 /**
  * One proxied connection's tunnel: takes a stream from the pool, sends REQUEST (target,
- * policy, request id) and waits for the aggregator's REPLY. On success the stream carries the
+ * request id, and the connection's path policy, which `policyFor` also applies to our side of
+ * the stream) and waits for the aggregator's REPLY. On success the stream carries the
  * destination's bytes from then on. A pooled stream that turns out dead before any reply is
  * replaced by a fresh one once (the aggregator acted on nothing). Failures come back as a
  * status and a one-line reason for the SOCKS5 or HTTP side to translate; never a throw. (The
@@ -10,6 +11,7 @@
 import type { Duplex } from 'node:stream';
 import { readFrame, writeFrame } from '../protocol/frame-stream.js';
 import { Status, type StatusCode } from '../protocol/status.js';
+import type { WirePolicy } from '../protocol/policy-wire.js';
 import type { Target } from '../protocol/target.js';
 import type { StreamPool } from './pool.js';
 
@@ -20,7 +22,8 @@ export class Tunnels {
 
   constructor(
     private readonly pool: StreamPool,
-    private readonly policy: number,
+    /** Applies the path policy for `target` to our side of `stream`; what the aggregator should apply (null: none). */
+    private readonly policyFor: (target: Target, stream: Duplex) => WirePolicy | null,
     private readonly requestTimeoutMs: number,
     private readonly helloTimeoutMs: number,
   ) {}
@@ -42,7 +45,13 @@ export class Tunnels {
     }
     const { stream } = lease;
     const requestId = this.nextId++ >>> 0;
-    if (!writeFrame(stream, { type: 'request', requestId, policy: this.policy, target })) {
+    let policy: WirePolicy | null;
+    try {
+      policy = this.policyFor(target, stream);
+    } catch {
+      policy = null; // a policy that cannot be built must not cost the connection
+    }
+    if (!writeFrame(stream, { type: 'request', requestId, policy, target })) {
       stream.destroy();
       return { ok: false, retry: lease.fromPool, result: { ok: false, status: Status.generalFailure, reason: 'aggregator stream closed' } };
     }

@@ -5,21 +5,23 @@
  *
  *   client -> aggregator  HELLO    once per stream: who the client is, and its proof
  *   aggregator -> client  HELLO_OK the proof was good (the stream may wait in the pool)
- *   client -> aggregator  REQUEST  target, policy id, request id
+ *   client -> aggregator  REQUEST  target, request id, and the connection's path policy
  *   aggregator -> client  REPLY    status (status.ts) and a one-line reason; on `ok` the
  *                                  stream carries the proxied bytes from the next byte on
  *
  * Layout (big-endian): type u8 | body length u16 | body.
  *   HELLO    (1): magic "MPXP" | version u8 (1) | id length u8 | client id | mac (32 bytes)
  *   HELLO_OK (2): empty
- *   REQUEST  (3): request id u32 | policy u16 | port u16 | atyp u8 | address
- *                 (atyp 1: 4 bytes; 4: 16 bytes; 3: length u8 + name), as RFC 1928 §5
+ *   REQUEST  (3): request id u32 | policy length u16 | port u16 | atyp u8 | address |
+ *                 policy (atyp 1: 4 bytes; 4: 16 bytes; 3: length u8 + name, as RFC 1928
+ *                 §5; policy: policy-wire.ts, absent when its length is 0)
  *   REPLY    (4): request id u32 | status u8 | reason length u8 | reason (printable ASCII)
  *
  * decodeFrame never throws: it returns a frame, "need more bytes", or a FrameError.
  */
 import { isTargetError, isValidDomainName, targetFromHost, type Target } from './target.js';
 import { isStatusCode, type StatusCode } from './status.js';
+import { decodePolicy, encodePolicy, isPolicyWireError, type WirePolicy } from './policy-wire.js';
 
 export const FrameType = { hello: 1, helloOk: 2, request: 3, reply: 4 } as const;
 export const HELLO_MAGIC = 'MPXP';
@@ -33,7 +35,7 @@ export const MAX_REASON = 200;
 export type Frame =
   | { type: 'hello'; clientId: string; mac: Uint8Array }
   | { type: 'helloOk' }
-  | { type: 'request'; requestId: number; policy: number; target: Target }
+  | { type: 'request'; requestId: number; policy: WirePolicy | null; target: Target }
   | { type: 'reply'; requestId: number; status: StatusCode; reason: string };
 
 export type FrameErrorCode = 'unknown-type' | 'body-too-long' | 'bad-length' | 'bad-magic' | 'bad-version' | 'bad-field';
@@ -96,7 +98,7 @@ export function encodeFrame(f: Frame): Uint8Array {
     case 'request': {
       const t = f.target;
       if (!Number.isInteger(f.requestId) || f.requestId < 0 || f.requestId > 0xffffffff) throw new FrameEncodeError('request id must be u32');
-      if (!Number.isInteger(f.policy) || f.policy < 0 || f.policy > 0xffff) throw new FrameEncodeError('policy must be u16');
+      const policy = f.policy ? encodePolicy(f.policy) : new Uint8Array(0);
       if (!Number.isInteger(t.port) || t.port < 1 || t.port > 0xffff) throw new FrameEncodeError('port must be 1..65535');
       let addr: Uint8Array;
       let atyp: number;
@@ -111,13 +113,14 @@ export function encodeFrame(f: Frame): Uint8Array {
         if (t.address.length !== (t.kind === 'ipv4' ? 4 : 16)) throw new FrameEncodeError('address length does not match its kind');
         addr = t.address;
       }
-      const body = new Uint8Array(9 + addr.length);
+      const body = new Uint8Array(9 + addr.length + policy.length);
       const v = new DataView(body.buffer);
       v.setUint32(0, f.requestId);
-      v.setUint16(4, f.policy);
+      v.setUint16(4, policy.length);
       v.setUint16(6, t.port);
       body[8] = atyp;
       body.set(addr, 9);
+      body.set(policy, 9 + addr.length);
       return withHeader(FrameType.request, body);
     }
     case 'reply': {
@@ -163,24 +166,32 @@ export function decodeFrame(buf: Uint8Array, offset = 0): FrameDecode {
       if (len < 10) return err('bad-length', 'request', 'REQUEST shorter than its fixed part');
       const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
       const requestId = v.getUint32(0);
-      const policy = v.getUint16(4);
+      const policyLength = v.getUint16(4);
       const port = v.getUint16(6);
       if (port === 0) return err('bad-field', 'port', 'port 0');
+      if (policyLength > len - 10) return err('bad-length', 'policy', 'policy length beyond the frame');
       const atyp = body[8];
+      const end = len - policyLength;
       let target: Target;
       if (atyp === 1 || atyp === 4) {
         const n = atyp === 1 ? 4 : 16;
-        if (len !== 9 + n) return err('bad-length', 'address', `address type ${atyp} needs ${n} bytes`);
-        const address = body.slice(9);
+        if (end !== 9 + n) return err('bad-length', 'address', `address type ${atyp} needs ${n} bytes`);
+        const address = body.slice(9, end);
         target = atyp === 1 ? { kind: 'ipv4', address, port } : { kind: 'ipv6', address, port };
       } else if (atyp === 3) {
         const n = body[9];
-        if (len !== 10 + n) return err('bad-length', 'address', 'name length does not match the frame');
-        const name = fromAscii(body.subarray(10));
+        if (end !== 10 + n) return err('bad-length', 'address', 'name length does not match the frame');
+        const name = fromAscii(body.subarray(10, end));
         const t = targetFromHost(name, port);
         if (isTargetError(t) || t.kind !== 'domain') return err('bad-field', 'name', 'not a valid DNS name');
         target = t;
       } else return err('bad-field', 'atyp', `unknown address type ${atyp}`);
+      let policy: WirePolicy | null = null;
+      if (policyLength > 0) {
+        const p = decodePolicy(body.subarray(end));
+        if (isPolicyWireError(p)) return err('bad-field', p.field, p.message);
+        policy = p;
+      }
       return done({ type: 'request', requestId, policy, target });
     }
     default: {

@@ -8,6 +8,7 @@
  * must support half-close (end() sends our FIN while reading goes on) and destroy().
  */
 import type { Duplex } from 'node:stream';
+import type { ConnectionPolicy } from '../../mptcp/sched/path-use.js';
 import type { PathView } from './path-stats.js';
 
 export type TransportKind = 'kernel' | 'tcp' | 'userspace';
@@ -53,6 +54,16 @@ export interface StackSnapshot {
   counters: Record<string, number>;
 }
 
+/**
+ * Per-connection multipath control over one of a transport's streams (our userspace MPTCP
+ * only: the kernel's MPTCP offers no per-connection scheduler or path policy to programs).
+ */
+export interface MultipathControl {
+  /** Our local addresses with their MPTCP address ids on this connection. */
+  addressIds(): { address: string; id: number }[];
+  setPolicy(policy: ConnectionPolicy): void;
+}
+
 export interface StreamTransport {
   readonly kind: TransportKind;
   /**
@@ -65,6 +76,8 @@ export interface StreamTransport {
   stats(): TransportStats;
   /** Per-path view of our own MPTCP stack (userspace transport only; others have none). */
   stackSnapshot?(): StackSnapshot;
+  /** The multipath control of a stream it opened or accepted (undefined: none). */
+  multipath?(stream: Duplex): MultipathControl | undefined;
   /** Closes every listener it made (open streams belong to their users). */
   close(): Promise<void>;
 }

@@ -16,12 +16,12 @@ import { chooseClientPortRange, readEphemeralRange, type PortRange } from '../..
 import { RawSocketDriver } from '../../mptcp/driver/raw-driver.js';
 import type { MptcpCounters } from '../../mptcp/connection/mptcp-types.js';
 import { MptcpStack } from '../../mptcp/stack/mptcp-stack.js';
-import { connectMptcp, MptcpServer, type MptcpSocket } from '../../mptcp/socket/mptcp-socket.js';
+import { connectMptcp, MptcpServer, MptcpSocket } from '../../mptcp/socket/mptcp-socket.js';
 import { StackRuntime } from '../../mptcp/socket/runtime.js';
 import { formatIp, parseIp } from '../../mptcp/wire/ip-address.js';
 import { PathAccounting, type PathSide } from './path-stats.js';
 import { resolveOne } from './tcp.js';
-import { TransportUnavailableError, type Endpoint, type StackSnapshot, type StreamInfo, type StreamListener, type StreamTransport, type TransportStats } from './transport.js';
+import { TransportUnavailableError, type Endpoint, type StackSnapshot, type MultipathControl, type StreamInfo, type StreamListener, type StreamTransport, type TransportStats } from './transport.js';
 
 export interface UserspaceTransportOptions {
   /** Local addresses, one per path, in order of preference (default: every global address). */
@@ -37,6 +37,8 @@ export interface UserspaceTransportOptions {
   followInterfaces?: boolean;
   /** How often the interface list is looked at (default 1000 ms). */
   interfacePollMs?: number;
+  /** The configured name of the path a local address belongs to (metrics label), if any. */
+  pathName?: (address: string) => string | undefined;
 }
 
 interface Running {
@@ -66,9 +68,11 @@ export class UserspaceTransport implements StreamTransport {
   private readonly listeners = new Set<Running>();
   /** Open MPTCP sockets (for per-path statistics); closed ones are folded into `paths`. */
   private readonly live = new Map<MptcpSocket, PathSide>();
-  private readonly paths = new PathAccounting();
+  private readonly paths: PathAccounting;
 
-  constructor(private readonly opts: UserspaceTransportOptions = {}) {}
+  constructor(private readonly opts: UserspaceTransportOptions = {}) {
+    this.paths = new PathAccounting({ pathName: opts.pathName });
+  }
 
   private locals(): { address: string; backup?: boolean; device?: string }[] {
     const given = this.opts.localAddresses?.map((l) => (typeof l === 'string' ? { address: l } : l));
@@ -201,6 +205,11 @@ export class UserspaceTransport implements StreamTransport {
 
   stats(): TransportStats {
     return { ...this.counters };
+  }
+
+  multipath(stream: Duplex): MultipathControl | undefined {
+    if (!(stream instanceof MptcpSocket) || !this.live.has(stream)) return undefined;
+    return { addressIds: () => stream.addressIds(), setPolicy: (p) => stream.setPolicy(p) };
   }
 
   /**

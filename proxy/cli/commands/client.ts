@@ -5,7 +5,8 @@
  * Reloads the configuration on SIGHUP and when the file changes (an invalid file is refused
  * and the running configuration kept). Exit status 2 for usage or configuration errors.
  */
-import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { homedir, networkInterfaces } from 'node:os';
 import { Client } from '../../client/client.js';
 import { ConfigError } from '../../config/reader.js';
 import { loadClientConfig, parseClientConfig, type ClientConfig } from '../../config/client-config.js';
@@ -64,16 +65,19 @@ export async function runClient(args: string[]): Promise<number> {
     process.stderr.write(`mptcp-proxy client: no configured path is enabled and has an address (${a.config})\n`);
     return 1;
   }
+  // The metrics read the client, which reports its latencies to the metrics.
+  const ref: { client?: Client } = {};
+  const pathName = (address: string) => ref.client?.pathNameOf(address);
   let transport: StreamTransport;
   try {
-    transport = await createTransport(cfg.transport, { userspace: paths.length > 0 ? { localAddresses: paths } : {} });
+    transport = await createTransport(cfg.transport, { userspace: paths.length > 0 ? { localAddresses: paths, pathName } : { pathName } });
   } catch (e) {
     return reportTransportFailure('client', a.config, e);
   }
-  // The metrics read the client, which reports its latencies to the metrics.
-  const ref: { client?: Client } = {};
-  const metrics = new ProxyMetrics({ role: 'client', counters: () => ref.client?.counters.snapshot() ?? {}, map: CLIENT_COUNTER_MAP, activeConnections: () => ref.client?.activeConnections() ?? 0, transport });
-  const client = new Client(cfg, transport, undefined, metrics);
+  const metrics = new ProxyMetrics({ role: 'client', counters: () => ref.client?.counters.snapshot() ?? {}, map: CLIENT_COUNTER_MAP, activeConnections: () => ref.client?.activeConnections() ?? 0, transport, dataCaps: () => ref.client?.dataCapUsage() ?? [] });
+  const usageFile = dataCapStateFile();
+  const client = new Client(cfg, transport, undefined, metrics, usageFile);
+  if (cfg.policy.paths.some((p) => p.dataCap)) process.stdout.write(`client: data-cap usage kept in ${usageFile}\n`);
   ref.client = client;
   let listeners: LocalListener[];
   try {
@@ -98,4 +102,13 @@ export async function runClient(args: string[]): Promise<number> {
   process.stdout.write(`client: ${sig}, stopping; counters ${JSON.stringify(client.counters.snapshot())}\n`);
   await client.close();
   return 0;
+}
+
+/**
+ * Where data-cap usage survives restarts: $MPTCP_PROXY_STATE_DIR, else /var/lib/mptcp-proxy
+ * for root, else $XDG_STATE_HOME/mptcp-proxy (~/.local/state/mptcp-proxy).
+ */
+function dataCapStateFile(): string {
+  const dir = process.env.MPTCP_PROXY_STATE_DIR ?? (process.getuid?.() === 0 ? '/var/lib/mptcp-proxy' : join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local/state'), 'mptcp-proxy'));
+  return join(dir, 'client-data-usage.json');
 }

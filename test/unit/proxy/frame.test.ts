@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame, FrameEncodeError, MAX_BODY, type Frame } from '../../../proxy/protocol/frame.js';
 import { parseIp } from '../../../proxy/protocol/ip.js';
+import { SCHEDULERS } from '../../../mptcp/sched/scheduler.js';
 import { Status } from '../../../proxy/protocol/status.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -15,14 +16,26 @@ const bytes = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s/g, ''), '
 
 describe('frame layouts', () => {
   it('REQUEST for an IPv4 target', () => {
-    const f: Frame = { type: 'request', requestId: 0x01020304, policy: 7, target: { kind: 'ipv4', address: Uint8Array.of(10, 0, 0, 1), port: 443 } };
-    expect(hex(encodeFrame(f))).toBe('03000d' + '01020304' + '0007' + '01bb' + '01' + '0a000001');
+    const f: Frame = { type: 'request', requestId: 0x01020304, policy: null, target: { kind: 'ipv4', address: Uint8Array.of(10, 0, 0, 1), port: 443 } };
+    expect(hex(encodeFrame(f))).toBe('03000d' + '01020304' + '0000' + '01bb' + '01' + '0a000001');
+  });
+
+  it('REQUEST with a path policy after the address', () => {
+    const f: Frame = {
+      type: 'request',
+      requestId: 1,
+      policy: { scheduler: 'weighted', paths: [{ addressId: 0, pathIndex: 1, tier: 0, enabled: true, weight: 3, downloadBytesPerSecond: 2_500_000 }, { addressId: 2, pathIndex: 0, tier: 1, enabled: false, weight: 1, downloadBytesPerSecond: 0 }] },
+      target: { kind: 'ipv4', address: Uint8Array.of(10, 0, 0, 1), port: 443 },
+    };
+    const policy = '01' + '04' + '02' + ('00' + '01' + '00' + '01' + '0003' + '0000' + '002625a0') + ('02' + '00' + '01' + '00' + '0001' + '0000' + '00000000');
+    expect(hex(encodeFrame(f))).toBe('030028' + '00000001' + '001b' + '01bb' + '01' + '0a000001' + policy);
+    expect(decodeFrame(encodeFrame(f))).toEqual({ kind: 'frame', frame: f, size: 3 + 0x28 });
   });
 
   it('REQUEST for a name and for IPv6', () => {
-    const name = encodeFrame({ type: 'request', requestId: 1, policy: 0, target: { kind: 'domain', name: 'ex.org', port: 80 } });
+    const name = encodeFrame({ type: 'request', requestId: 1, policy: null, target: { kind: 'domain', name: 'ex.org', port: 80 } });
     expect(hex(name)).toBe('030010' + '00000001' + '0000' + '0050' + '03' + '06' + Buffer.from('ex.org').toString('hex'));
-    const v6 = encodeFrame({ type: 'request', requestId: 2, policy: 0, target: { kind: 'ipv6', address: parseIp('2001:db8::1') ?? new Uint8Array(), port: 80 } });
+    const v6 = encodeFrame({ type: 'request', requestId: 2, policy: null, target: { kind: 'ipv6', address: parseIp('2001:db8::1') ?? new Uint8Array(), port: 80 } });
     expect(v6.length).toBe(3 + 9 + 16);
   });
 
@@ -35,8 +48,8 @@ describe('frame layouts', () => {
 
   it('refuses to encode what cannot exist', () => {
     expect(() => encodeFrame({ type: 'hello', clientId: 'bad id', mac: new Uint8Array(32) })).toThrow(FrameEncodeError);
-    expect(() => encodeFrame({ type: 'request', requestId: -1, policy: 0, target: { kind: 'domain', name: 'a.b', port: 1 } })).toThrow(FrameEncodeError);
-    expect(() => encodeFrame({ type: 'request', requestId: 1, policy: 0, target: { kind: 'domain', name: 'bad name', port: 1 } })).toThrow(FrameEncodeError);
+    expect(() => encodeFrame({ type: 'request', requestId: -1, policy: null, target: { kind: 'domain', name: 'a.b', port: 1 } })).toThrow(FrameEncodeError);
+    expect(() => encodeFrame({ type: 'request', requestId: 1, policy: null, target: { kind: 'domain', name: 'bad name', port: 1 } })).toThrow(FrameEncodeError);
   });
 });
 
@@ -58,10 +71,19 @@ describe('bad input', () => {
     expect(errorOf(bytes('03 000b 00000001 0000 0050 01 0a00'))).toBe('bad-length');
     expect(errorOf(bytes('04 0006 00000001 63 00'))).toBe('bad-field'); // unknown status
     expect(errorOf(bytes('04 0007 00000001 00 01 07'))).toBe('bad-field'); // control char in reason
+    expect(errorOf(bytes('03 000d 00000001 0009 0050 01 0a000001'))).toBe('bad-length'); // policy beyond the frame
+    const withPolicy = (p: string) => bytes(`03 ${(13 + p.length / 2).toString(16).padStart(4, '0')} 00000001 ${(p.length / 2).toString(16).padStart(4, '0')} 0050 01 0a000001 ${p}`);
+    expect(errorOf(withPolicy('010000'))).toBe('frame');
+    expect(errorOf(withPolicy('020000'))).toBe('bad-field'); // policy version 2
+    expect(errorOf(withPolicy('01ff00'))).toBe('bad-field'); // unknown scheduler
+    expect(errorOf(withPolicy('010001'))).toBe('bad-field'); // one entry announced, none there
+    expect(errorOf(withPolicy('010001' + '00000002' + '0001' + '0000' + '00000000'))).toBe('bad-field'); // unknown flag
+    expect(errorOf(withPolicy('010001' + '00000001' + '0000' + '0000' + '00000000'))).toBe('bad-field'); // weight 0
+    expect(errorOf(withPolicy('010002' + ('00000001' + '0001' + '0000' + '00000000').repeat(2)))).toBe('bad-field'); // address id twice
   });
 
   it('asks for more bytes on every truncation of a valid frame', () => {
-    const f = encodeFrame({ type: 'request', requestId: 5, policy: 1, target: { kind: 'domain', name: 'www.example.com', port: 443 } });
+    const f = encodeFrame({ type: 'request', requestId: 5, policy: { scheduler: 'ecf', paths: [{ addressId: 1, pathIndex: 0, tier: 0, enabled: true, weight: 1, downloadBytesPerSecond: 0 }] }, target: { kind: 'domain', name: 'www.example.com', port: 443 } });
     for (let n = 0; n < f.length; n++) expect(decodeFrame(f.subarray(0, n)).kind).toBe('need');
     expect(decodeFrame(f).kind).toBe('frame');
   });
@@ -84,7 +106,16 @@ const arbFrame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({
     type: fc.constant('request' as const),
     requestId: fc.nat({ max: 0xffffffff }),
-    policy: fc.nat({ max: 0xffff }),
+    policy: fc.option(
+      fc.record({
+        scheduler: fc.constantFrom(...SCHEDULERS),
+        paths: fc.uniqueArray(
+          fc.record({ addressId: fc.nat({ max: 255 }), pathIndex: fc.nat({ max: 255 }), tier: fc.nat({ max: 255 }), enabled: fc.boolean(), weight: fc.integer({ min: 1, max: 0xffff }), downloadBytesPerSecond: fc.nat({ max: 0xffffffff }) }),
+          { maxLength: 16, selector: (e) => e.addressId },
+        ),
+      }),
+      { nil: null },
+    ),
     target: fc.oneof(
       fc.record({ kind: fc.constant('ipv4' as const), address: fc.uint8Array({ minLength: 4, maxLength: 4 }), port: fc.integer({ min: 1, max: 65535 }) }),
       fc.record({ kind: fc.constant('ipv6' as const), address: fc.uint8Array({ minLength: 16, maxLength: 16 }), port: fc.integer({ min: 1, max: 65535 }) }),

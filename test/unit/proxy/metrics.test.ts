@@ -31,6 +31,9 @@ function subflow(local: string, over: Partial<Omit<SubflowStats, 'tcp'>> & { tcp
     localBackup: false,
     dataBytesSent: 0,
     dataBytesReceived: 0,
+    scheduledBytes: 0,
+    stale: false,
+    tier: 0,
     closeReason: '',
     ...over,
     tcp: {
