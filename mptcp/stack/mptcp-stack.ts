@@ -14,6 +14,7 @@ import { DEFAULT_MPTCP_CONFIG, newMptcpCounters, type MptcpConfig, type MptcpCou
 import { Subflow, type SubflowRole } from '../connection/subflow.js';
 import { ClientPathManager, type LocalPath, type SubflowOpener } from '../pm/path-manager.js';
 import { createScheduler, type Scheduler } from '../sched/scheduler.js';
+import { isCongestionName } from '../cc/index.js';
 import type { HostConnection, SynDecision } from '../tcp/host.js';
 import { TcpHost } from '../tcp/host.js';
 import type { TcpConfig } from '../tcp/tcp-types.js';
@@ -68,6 +69,7 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
     this.host = new TcpHost(opts.addresses, opts.random, tcp, opts.portRange);
     const name = this.config.scheduler;
     createScheduler(name); // an unknown name fails here, not on the first connection
+    if (!isCongestionName(this.config.congestion)) throw new RangeError(`unknown congestion control '${String(this.config.congestion)}'`);
     this.makeScheduler = opts.scheduler ?? (() => createScheduler(name));
   }
 

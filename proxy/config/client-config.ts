@@ -18,7 +18,7 @@ import { ConfigReader, parseEndpointText, processEnvironment, type ConfigEnviron
 export const MIN_SECRET_LENGTH = 16;
 
 /** The scheduler of connections that no rule gives one. */
-export const DEFAULT_SCHEDULER: SchedulerName = 'lowest-rtt';
+export const DEFAULT_SCHEDULER: SchedulerName = 'ecf';
 
 export interface ClientConfig {
   transport: TransportKind;

@@ -3,6 +3,7 @@
  * path failure and return, fallback.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MPTCP_CONFIG } from '../../mptcp/connection/mptcp-types.js';
 import { makePair, MptcpApp, pattern, sha256 } from './mptcp-harness.js';
 
 describe('MPTCP in the simulator', () => {
@@ -127,7 +128,7 @@ describe('MPTCP in the simulator: the peer resets the last subflow', () => {
 
 describe('MPTCP in the simulator: a slow, bufferbloated second path', () => {
   /** Virtual-time goodput of a 16 MiB download over `paths` (deterministic: a property, not a timing). */
-  function goodput(paths: Parameters<typeof makePair>[0]['paths'], scheduler = 'lowest-rtt'): number {
+  function goodput(paths: Parameters<typeof makePair>[0]['paths'], scheduler = DEFAULT_MPTCP_CONFIG.scheduler): number {
     const p = makePair({ seed: 5, paths, serverMptcp: { scheduler } });
     const size = 16 * 1024 * 1024;
     p.server.stack.listen(80, (c) => p.server.apps.push(new MptcpApp(c, pattern(size, 9))));
@@ -144,13 +145,15 @@ describe('MPTCP in the simulator: a slow, bufferbloated second path', () => {
     return (size * 8) / (p.sim.now - t0) / 1000;
   }
 
-  it('adding a 5 Mbit/s path with a deep queue to a 50 Mbit/s one does not make the download slower (opportunistic reinjection)', () => {
+  it('adding a 5 Mbit/s path with a deep queue to a 50 Mbit/s one does not make the download slower (default scheduler)', () => {
     const fast = { delayMs: 5, rateBitsPerSec: 50e6, queueLimitBytes: 200_000 };
     const slow = { delayMs: 30, rateBitsPerSec: 5e6, queueLimitBytes: 400_000 };
     const alone = goodput([fast]);
     const both = goodput([fast, slow]);
-    const bothEcf = goodput([fast, slow], 'ecf');
-    console.log(`fast path alone ${alone.toFixed(1)} Mbit/s, with the slow path ${both.toFixed(1)} (lowest-rtt), ${bothEcf.toFixed(1)} (ecf)`);
+    const bothLowestRtt = goodput([fast, slow], 'lowest-rtt');
+    // Lowest-RTT (with opportunistic reinjection) is reported, not held to it: with coupled
+    // congestion control it loses to the slow path's queue (about 40 vs 47 Mbit/s here).
+    console.log(`fast path alone ${alone.toFixed(1)} Mbit/s, with the slow path ${both.toFixed(1)} (${DEFAULT_MPTCP_CONFIG.scheduler}), ${bothLowestRtt.toFixed(1)} (lowest-rtt)`);
     expect(both).toBeGreaterThanOrEqual(alone * 0.98);
   });
 });

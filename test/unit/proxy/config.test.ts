@@ -35,7 +35,7 @@ const client = (yaml: string, env: ConfigEnvironment = NO_ENV) => problems(() =>
 const aggregator = (yaml: string, env: ConfigEnvironment = NO_ENV) => problems(() => parseAggregatorConfig(yaml, 'aggregator.yaml', env));
 
 describe('client config', () => {
-  it('fills defaults: userspace transport on every address, loopback listener on 1080, pool 2..16, lowest-rtt, no rules', () => {
+  it('fills defaults: userspace transport on every address, loopback listener on 1080, pool 2..16, ecf, no rules', () => {
     const c = parseClientConfig(`aggregator:\n  host: 203.0.113.1\n  fingerprint: "${FP.toUpperCase().match(/../g)?.join(':')}"\n  clientId: me\n  secret: 0123456789abcdef\n`);
     expect(c.transport).toBe('userspace');
     expect(c.paths).toEqual([]);
@@ -44,7 +44,7 @@ describe('client config', () => {
     expect(c.pool).toEqual({ min: 2, max: 16, idleSeconds: 50 });
     expect(c.plaintext).toBe(false);
     expect(c.policy).toEqual({ scheduler: DEFAULT_SCHEDULER, paths: [], rules: [] });
-    expect(DEFAULT_SCHEDULER).toBe('lowest-rtt');
+    expect(DEFAULT_SCHEDULER).toBe('ecf');
   });
 
   it('unknown key: at the key, with the nearest known key or the allowed ones', () => {
