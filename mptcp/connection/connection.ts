@@ -356,6 +356,7 @@ export class MptcpConnection implements SubflowOwner {
    */
   private updateStale(now: number): void {
     if (this.policy?.announceBackup) for (const s of this.subflows) if (s.use.budget) this.announceBackupWish(s);
+    this.updateSilent(now);
     const others = (s: Subflow) => this.subflows.some((o) => o !== s && o.usable);
     for (const s of this.subflows) {
       const timeouts = s.tcp.consecutiveTimeouts;
@@ -381,6 +382,50 @@ export class MptcpConnection implements SubflowOwner {
     // polls every subflow for segments). Asking subflows for pure ACKs here would answer every
     // input with an ACK on every path, and two ends that both wait to reinject would bounce
     // ACKs back and forth without end.
+  }
+
+  /** How long `s` may hear nothing with data in flight before it is taken for dead. */
+  private silenceLimit(s: Subflow): number {
+    return Math.max(this.config.silentPathMs, 4 * (s.tcp.minimumRtt ?? s.srtt ?? 0));
+  }
+
+  /**
+   * Dead-path detection faster than retransmission timeouts: a path that went down or into a
+   * black hole stops all segments from the peer, while a working path keeps an ACK clock even
+   * behind a deep queue. So a subflow with data in flight that hears nothing for its silence
+   * limit, while another subflow heard from the peer within that time, is avoided by the
+   * scheduler and its unacknowledged data goes out on the others at once (the RTO-based stale
+   * state needs two timeouts: 600 ms at the least, seconds behind a bufferbloated queue). Any
+   * segment from the peer on it ends the silence.
+   */
+  private updateSilent(now: number): void {
+    if (this.config.silentPathMs <= 0 || this.fallback) return;
+    for (const s of this.subflows) {
+      const heard = s.tcp.lastReceivedAt;
+      if (s.silent) {
+        if (now - heard < this.silenceLimit(s)) s.silent = false;
+        continue;
+      }
+      if (s.phase !== 'active' || s.stale || s.tcp.bytesInFlight === 0 || now - s.tcp.silentSince < this.silenceLimit(s)) continue;
+      const othersAlive = this.subflows.some((o) => o !== s && o.usable && now - o.tcp.lastReceivedAt < this.silenceLimit(o));
+      if (!othersAlive) continue;
+      s.silent = true;
+      this.counters.silentSubflows++;
+      s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
+    }
+  }
+
+  /** The next time a subflow with data in flight becomes silent (Infinity: none can). */
+  private silenceDeadline(): number {
+    if (this.config.silentPathMs <= 0 || this.fallback || this.subflows.length < 2) return Infinity;
+    let t = Infinity;
+    for (const s of this.subflows) {
+      if (s.silent || s.stale || s.phase !== 'active' || s.tcp.bytesInFlight === 0) continue;
+      const d = s.tcp.silentSince + this.silenceLimit(s);
+      // Already past and not silent: no other subflow was alive then; input re-checks it.
+      if (d > this.lastNow && d < t) t = d;
+    }
+    return t;
   }
 
   private addReinjection(start: number, end: number): void {
@@ -759,7 +804,7 @@ export class MptcpConnection implements SubflowOwner {
       if (d < t) t = d;
     }
     if (this.dataFinPending && this.dataFinSentAt >= 0) t = Math.min(t, this.dataFinSentAt + this.dataFinRto());
-    t = Math.min(t, this.signals.deadline(), this.rateWakeAt);
+    t = Math.min(t, this.signals.deadline(), this.rateWakeAt, this.silenceDeadline());
     return t;
   }
 

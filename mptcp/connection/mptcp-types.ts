@@ -51,6 +51,13 @@ export interface MptcpConfig {
    * it and all its unacknowledged data is reinjected (Linux: net.mptcp.stale_loss_cnt = 4).
    */
   subflowStaleAfterTimeouts: number;
+  /**
+   * A subflow with data in flight that hears nothing from the peer for this long (at least;
+   * 4 x its minimum RTT when that is longer), while another subflow is alive, is taken to be
+   * on a dead path before any retransmission timeout: the scheduler avoids it and its data is
+   * reinjected; its next incoming segment brings it back. 0 turns this off.
+   */
+  silentPathMs: number;
 }
 
 export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
@@ -68,6 +75,7 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   connectStaggerMs: 300,
   subflowDeadAfterTimeouts: 6,
   subflowStaleAfterTimeouts: 2,
+  silentPathMs: 250,
 };
 
 export type MptcpResetReason = 'refused' | 'timeout' | 'peer-reset' | 'fastclose' | 'aborted' | 'no-subflows' | 'protocol-error';
@@ -117,6 +125,8 @@ export interface MptcpCounters {
   mpFailReceived: number;
   mpTcpRstReceived: number;
   deadSubflows: number;
+  /** Subflows taken for dead by their silence (silentPathMs) before a retransmission timeout. */
+  silentSubflows: number;
   duplicateDataBytes: number;
 }
 
@@ -149,6 +159,7 @@ export function newMptcpCounters(): MptcpCounters {
     mpFailReceived: 0,
     mpTcpRstReceived: 0,
     deadSubflows: 0,
+    silentSubflows: 0,
     duplicateDataBytes: 0,
   };
 }

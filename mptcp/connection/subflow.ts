@@ -84,6 +84,8 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   closeReason = '';
   /** Stalled: retransmission timeouts went unanswered; its data is reinjected elsewhere. */
   stale = false;
+  /** Silent: nothing heard from the peer for a while with data in flight (silentPathMs). */
+  silent = false;
   /** The consecutive-timeout count at which the blocking head of our data was last reinjected. */
   headReinjectedAt = 0;
   /** Data-level bytes this subflow carried (first transmissions) and received. */
@@ -162,7 +164,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
 
   get usable(): boolean {
     const st = this.tcp.state;
-    return this.phase === 'active' && !this.stale && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT');
+    return this.phase === 'active' && !this.stale && !this.silent && (st === 'ESTABLISHED' || st === 'CLOSE_WAIT');
   }
 
   get srtt(): number | undefined {

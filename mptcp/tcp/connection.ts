@@ -89,6 +89,8 @@ export class TcpConnection {
   private tsRecent = 0;
   /** RCV.NXT as carried by the last ACK we sent (Last.ACK.sent, RFC 7323 §4.3). */
   private lastAckSent = 0;
+  private lastSegmentAt = -Infinity;
+  private flightStartAt = -Infinity;
   private readonly tsOffset: number;
 
   // Timers (absolute ms; Infinity = off).
@@ -234,6 +236,21 @@ export class TcpConnection {
   get consecutiveTimeouts(): number {
     return this.rtoCount;
   }
+  /**
+   * Since when the peer has been silent while we had data in flight: the later of its last
+   * segment and the time our oldest flight began (ms; -Infinity before either).
+   */
+  get silentSince(): number {
+    return Math.max(this.lastSegmentAt, this.flightStartAt);
+  }
+  /** When the last segment from the peer arrived (ms; -Infinity before any). */
+  get lastReceivedAt(): number {
+    return this.lastSegmentAt;
+  }
+  /** The lowest RTT sample seen (ms), or undefined before the first. */
+  get minimumRtt(): number | undefined {
+    return Number.isFinite(this.rtt.minRtt) ? this.rtt.minRtt : undefined;
+  }
   /** Smoothed RTT (ms), or undefined before the first sample. */
   get smoothedRtt(): number | undefined {
     return this.rtt.hasMeasurement ? this.rtt.srtt : undefined;
@@ -329,6 +346,7 @@ export class TcpConnection {
   /** Processes one segment for this connection; `buf` holds its payload at v.payloadOffset. */
   handleSegment(now: number, v: SegmentView, buf: Uint8Array): void {
     this.st.segmentsReceived++;
+    this.lastSegmentAt = now;
     this.keepaliveSent = 0;
     switch (this.state) {
       case 'CLOSED':
@@ -862,6 +880,7 @@ export class TcpConnection {
     // A retransmitted range may cover the FIN's sequence number: that slot is the FIN flag,
     // not a data byte (RFC 9293 §3.4: FIN occupies one sequence number).
     if (this.finSeq >= 0 && seq + len > this.finSeq) len = Math.max(0, this.finSeq - seq);
+    if (this.sndMax === this.sndUna) this.flightStartAt = now;
     const dataEnd = seq + len;
     const withFin = this.finSeq >= 0 && dataEnd === this.finSeq && (!retransmit || this.sndMax > this.finSeq) && (retransmit || this.sndUna + this.sndWnd >= dataEnd);
     let flags = ACK | (len > 0 ? PSH : 0);

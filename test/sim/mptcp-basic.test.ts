@@ -157,3 +157,41 @@ describe('MPTCP in the simulator: a slow, bufferbloated second path', () => {
     expect(both).toBeGreaterThanOrEqual(alone * 0.98);
   });
 });
+
+describe('MPTCP in the simulator: a silently black-holed path is left before its retransmission timeouts', () => {
+  /** Longest gap (ms) in the client's received bytes around a black hole at 3 s on path 0. */
+  function longestStall(silentPathMs: number): { stall: number; silent: number } {
+    const path = { delayMs: 10, rateBitsPerSec: 30e6, queueLimitBytes: 400_000 };
+    const p = makePair({ seed: 7, paths: [path, { ...path }], clientMptcp: { silentPathMs }, serverMptcp: { silentPathMs } });
+    const size = 40_000_000;
+    p.server.stack.listen(80, (c) => p.server.apps.push(new MptcpApp(c, pattern(size, 1))));
+    const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });
+    const app = new MptcpApp(conn, new Uint8Array(0));
+    p.client.apps.push(app);
+    p.sim.at(3000, () => {
+      for (const d of [p.links[0].forward, p.links[0].reverse]) d.setConfig({ lossProbability: 1 });
+    });
+    let last = 0;
+    let lastChange = 0;
+    let stall = 0;
+    for (let t = 2500; t < 15_000; t += 5) {
+      p.sim.at(t, (now) => {
+        if (app.receivedBytes === last) return;
+        if (now > 2900) stall = Math.max(stall, now - lastChange);
+        last = app.receivedBytes;
+        lastChange = now;
+      });
+    }
+    p.sim.runWhile(() => !app.ended, 30_000);
+    expect(sha256(app.data())).toBe(sha256(pattern(size, 1)));
+    return { stall, silent: p.server.stack.counters.silentSubflows };
+  }
+
+  it('the sender stops using a path that went silent within about 250 ms, byte-exact', () => {
+    const fast = longestStall(250);
+    const rtoOnly = longestStall(0);
+    console.log(`black hole: longest stall ${fast.stall} ms with silence detection (${fast.silent} silent subflows), ${rtoOnly.stall} ms on retransmission timeouts alone`);
+    expect(fast.silent).toBeGreaterThanOrEqual(1);
+    expect(fast.stall).toBeLessThan(rtoOnly.stall);
+  });
+});
