@@ -1,6 +1,8 @@
 // The e2e web host: a plain Node HTTP server on [::]:PORT (dual stack) that serves
 //   GET  /bytes/N  N deterministic bytes (xorshift32 from seed 1, the generator of
 //                  test/unit/proxy/helpers.ts body()), streamed with backpressure;
+//   GET  /paced/N/CHUNK/MS  the same N bytes, CHUNK bytes every MS milliseconds (an
+//                  application-limited sender, as interactive or streaming traffic is);
 //   POST /upload   the sha256 (hex) of the request body;
 //   GET  /whoami   the client address it sees (which family the aggregator used);
 //   GET  /page/RUN  an HTML page with PAGE_IMAGES PNG images, PAGE_SCRIPTS scripts and
@@ -122,6 +124,25 @@ function handle(req, res) {
   if (c) {
     const seen = runs.get(c[1]);
     return void res.end(JSON.stringify({ requests: seen?.requests ?? 0, peers: [...(seen?.peers ?? [])] }));
+  }
+  const paced = /^\/paced\/(\d+)\/(\d+)\/(\d+)$/.exec(req.url ?? '');
+  if (paced) {
+    const [size, chunk, ms] = paced.slice(1).map(Number);
+    if (chunk < 1 || ms < 1) return void res.writeHead(400).end('chunk and interval must be positive\n');
+    res.writeHead(200, { 'Content-Length': size, 'Content-Type': 'application/octet-stream' });
+    const all = Buffer.concat([...chunks(size)]);
+    let off = 0;
+    const t0 = Date.now();
+    const tick = () => {
+      if (res.destroyed) return;
+      res.write(all.subarray(off, Math.min(size, off + chunk)));
+      off += chunk;
+      if (off >= size) return void res.end();
+      // On a fixed timetable (no drift from timer lateness).
+      setTimeout(tick, Math.max(0, t0 + (off / chunk) * ms - Date.now()));
+    };
+    tick();
+    return;
   }
   const m = /^\/bytes\/(\d+)/.exec(req.url ?? '');
   if (m) {

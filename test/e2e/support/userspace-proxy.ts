@@ -41,8 +41,13 @@ export interface UserspaceProxy {
   fingerprint: string;
   /** Starts the aggregator again with the same configuration and state (its certificate). */
   restartAggregator(): Promise<Program>;
-  /** Starts the client again with the same configuration. */
+  /** Starts the client again with the same configuration (or the one setClientYaml wrote). */
   restartClient(): Promise<Program>;
+  /**
+   * Rewrites the client's configuration with other extra YAML (top-level keys, in place of
+   * `clientYaml`); a running client reloads what it can, restartClient() takes all of it.
+   */
+  setClientYaml(extra: string): void;
   /** Stops every process started here (idempotent). */
   stop(): Promise<void>;
 }
@@ -56,6 +61,8 @@ export interface UserspaceProxyOptions {
   aggregatorYaml?: string;
   /** Extra client YAML (top-level keys). */
   clientYaml?: string;
+  /** Extra environment of the client process (e.g. MPTCP_PROXY_STATE_DIR). */
+  clientEnv?: Record<string, string>;
   /** The client's listener (default 127.0.0.1:1080). */
   listen?: string;
   /** Extra arguments of the web server (after its port). */
@@ -89,9 +96,11 @@ export async function startUserspaceProxy(topo: Topology, o: UserspaceProxyOptio
   const fingerprint = /fingerprint:\s*\n\s*([0-9a-f]{64})/.exec(aggregator.output())?.[1];
   if (fingerprint === undefined) throw new Error(`no fingerprint in:\n${aggregator.output()}`);
   const clientConfig = join(o.dir, 'client.yaml');
-  writeFileSync(clientConfig, `aggregator:\n  host: ${addr.agg1}\n  port: 8443\n  fingerprint: ${fingerprint}\n  clientId: laptop\n  secret: ${JSON.stringify(o.secret)}\nlisten: [${o.listen ?? '127.0.0.1:1080'}]\n${o.clientYaml ?? ''}`);
+  const writeClientConfig = (extra: string) =>
+    writeFileSync(clientConfig, `aggregator:\n  host: ${addr.agg1}\n  port: 8443\n  fingerprint: ${fingerprint}\n  clientId: laptop\n  secret: ${JSON.stringify(o.secret)}\nlisten: [${o.listen ?? '127.0.0.1:1080'}]\n${extra}`);
+  writeClientConfig(o.clientYaml ?? '');
   const startClient = async () => {
-    const p = started(startProgram(ns.client, 'node', [o.cli, 'client', '--config', clientConfig], CLI_ENV));
+    const p = started(startProgram(ns.client, 'node', [o.cli, 'client', '--config', clientConfig], { ...CLI_ENV, ...o.clientEnv }));
     await p.waitFor(/over userspace MPTCP/, 30_000);
     return p;
   };
@@ -103,6 +112,7 @@ export async function startUserspaceProxy(topo: Topology, o: UserspaceProxyOptio
     fingerprint,
     restartAggregator: startAggregator,
     restartClient: startClient,
+    setClientYaml: writeClientConfig,
     stop: async () => {
       await Promise.all(all.map((p) => p.stop()));
     },
