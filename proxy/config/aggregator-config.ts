@@ -5,6 +5,8 @@
  * throws a ConfigError with every problem found. Client secrets may come from the environment
  * or files (`{ env: NAME }`, `{ file: PATH }`).
  */
+import { CONGESTION_NAMES, type CongestionName } from '../../mptcp/cc/index.js';
+import { DEFAULT_MPTCP_CONFIG } from '../../mptcp/connection/mptcp-types.js';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseCidr, type Cidr } from '../protocol/ip.js';
@@ -18,6 +20,11 @@ import { ConfigReader, parseEndpointText, processEnvironment, type ConfigEnviron
 
 export interface AggregatorConfig {
   transport: TransportKind;
+  /**
+   * userspace transport: congestion control of our MPTCP connections (mptcp/cc): olia (the
+   * default, coupled), lia, balia, or uncoupled cubic / newreno.
+   */
+  congestion: CongestionName;
   listen: Endpoint;
   plaintext: boolean;
   stateDir: string;
@@ -89,6 +96,7 @@ export function parseAggregatorConfig(text: string, file = 'aggregator.yaml', en
   r.section(['destinations']);
   const cfg: AggregatorConfig = {
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
+    congestion: r.oneOf(['congestion'], CONGESTION_NAMES, DEFAULT_MPTCP_CONFIG.congestion),
     listen,
     plaintext: r.boolean(['plaintext'], false),
     stateDir: r.string(['stateDir'], '/var/lib/mptcp-proxy') ?? '/var/lib/mptcp-proxy',

@@ -5,6 +5,8 @@
  * data caps, the default scheduler and per-destination rules (policy-config.ts reads those).
  * `parseClientConfig` returns the typed config or throws a ConfigError with every problem.
  */
+import { CONGESTION_NAMES, type CongestionName } from '../../mptcp/cc/index.js';
+import { DEFAULT_MPTCP_CONFIG } from '../../mptcp/connection/mptcp-types.js';
 import { readFileSync } from 'node:fs';
 import { normalizeFingerprint } from '../tls/certificate.js';
 import { isValidClientId } from '../protocol/frame.js';
@@ -22,6 +24,11 @@ export const DEFAULT_SCHEDULER: SchedulerName = 'ecf';
 
 export interface ClientConfig {
   transport: TransportKind;
+  /**
+   * userspace transport: congestion control of our MPTCP connections (mptcp/cc): olia (the
+   * default, coupled), lia, balia, or uncoupled cubic / newreno.
+   */
+  congestion: CongestionName;
   /**
    * The links (userspace transport): each path's local addresses or interface, tier, weight,
    * caps. Empty: every global address of an up interface, following changes at runtime.
@@ -103,6 +110,7 @@ export function parseClientConfig(text: string, file = 'client.yaml', environmen
   const policy: PolicyConfig = { scheduler: r.oneOf(['scheduler'], SCHEDULER_NAMES, DEFAULT_SCHEDULER), paths, rules: readRules(r, paths) };
   const cfg: ClientConfig = {
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
+    congestion: r.oneOf(['congestion'], CONGESTION_NAMES, DEFAULT_MPTCP_CONFIG.congestion),
     paths,
     aggregator: {
       host: r.string(['aggregator', 'host']) ?? '',

@@ -24,6 +24,7 @@ const pathsAsOpened = (c: ClientConfig) => c.paths.map((p) => ({ name: p.name, a
 
 const CLIENT_RESTART: readonly Setting<ClientConfig>[] = [
   ['transport', (c) => c.transport],
+  ['congestion', (c) => c.congestion],
   ['plaintext', (c) => c.plaintext],
   ['listen', (c) => c.listen],
   ['socksListen', (c) => c.socksListen],
@@ -52,6 +53,7 @@ const CLIENT_SETTINGS: readonly Setting<ClientConfig>[] = [
 
 const AGGREGATOR_RESTART: readonly Setting<AggregatorConfig>[] = [
   ['transport', (c) => c.transport],
+  ['congestion', (c) => c.congestion],
   ['listen', (c) => c.listen],
   ['plaintext', (c) => c.plaintext],
   ['stateDir', (c) => c.stateDir],

@@ -15,6 +15,7 @@ import { InterfaceWatcher, type InterfaceAddress } from '../../mptcp/driver/inte
 import { chooseClientPortRange, readEphemeralRange, type PortRange } from '../../mptcp/driver/ports.js';
 import { RawSocketDriver } from '../../mptcp/driver/raw-driver.js';
 import type { MptcpCounters } from '../../mptcp/connection/mptcp-types.js';
+import type { CongestionName } from '../../mptcp/cc/index.js';
 import { MptcpStack } from '../../mptcp/stack/mptcp-stack.js';
 import { connectMptcp, MptcpServer, MptcpSocket } from '../../mptcp/socket/mptcp-socket.js';
 import { StackRuntime } from '../../mptcp/socket/runtime.js';
@@ -30,6 +31,8 @@ export interface UserspaceTransportOptions {
   extraRemoteAddresses?: string[];
   /** Ask for DSS checksums (RFC 8684 §3.3). */
   checksums?: boolean;
+  /** Congestion control of our MPTCP connections (default: the stack's, OLIA). */
+  congestion?: CongestionName;
   /**
    * Follow the machine's addresses at runtime (default: when no localAddresses are given): a
    * new address becomes a path of every connection, a vanished one is withdrawn (REMOVE_ADDR).
@@ -82,7 +85,7 @@ export class UserspaceTransport implements StreamTransport {
   private start(paths: { address: string; device?: string }[], ports: PortRange[], portRange: [number, number], role: 'client' | 'listener'): Running {
     const addresses = paths.map((p) => parseIp(p.address)).filter((a): a is Uint8Array => a !== null);
     if (addresses.length === 0) throw new TransportUnavailableError('userspace', 'no usable local address');
-    const stack = new MptcpStack({ addresses, random: new CryptoRandom(), portRange, mptcp: { checksums: this.opts.checksums ?? false } });
+    const stack = new MptcpStack({ addresses, random: new CryptoRandom(), portRange, mptcp: { checksums: this.opts.checksums ?? false, ...(this.opts.congestion ? { congestion: this.opts.congestion } : {}) } });
     const runtime = new StackRuntime(stack);
     let driver: RawSocketDriver | null = null;
     runtime.attach({ wake: () => driver?.wake(), now: () => performance.now() });

@@ -140,7 +140,7 @@ colour: blue
       '4:9 aggregator.port: 0 is out of range (1..65535)',
       "6:13 aggregator.clientId: 'has space' is not a client id (1..64 of A-Z a-z 0-9 . _ -)",
       '7:11 aggregator.secret: must be at least 16 characters (it has 5)',
-      `8:1 colour: unknown key 'colour' (allowed here: aggregator, auth, connectTimeoutSeconds, handshakeTimeoutSeconds, httpListen, idleTimeoutSeconds, listen, maxHeaderBytes, metrics, paths, plaintext, pool, requestTimeoutSeconds, rules, scheduler, socksListen, transport)`,
+      `8:1 colour: unknown key 'colour' (allowed here: aggregator, auth, congestion, connectTimeoutSeconds, handshakeTimeoutSeconds, httpListen, idleTimeoutSeconds, listen, maxHeaderBytes, metrics, paths, plaintext, pool, requestTimeoutSeconds, rules, scheduler, socksListen, transport)`,
     ]);
   });
 

@@ -18,7 +18,8 @@ const CLI = join(REPO_ROOT, 'dist', 'proxy', 'cli', 'main.js');
 const AGG_PORT = 7443;
 const SOCKS_PORT = 1081;
 
-export function mptcpProxyContender(name: string, description: string, aggregatorTransport: 'userspace' | 'kernel'): Contender {
+/** `extraYaml`: top-level keys added to both ends' configuration (e.g. `congestion: cubic`). */
+export function mptcpProxyContender(name: string, description: string, aggregatorTransport: 'userspace' | 'kernel', extraYaml: string[] = []): Contender {
   let procs: ChildProcess[] = [];
   let dir = '';
   const start = async (lab: Lab, host: 'client' | 'aggregator', args: string[], ready: RegExp): Promise<string> => {
@@ -55,7 +56,7 @@ export function mptcpProxyContender(name: string, description: string, aggregato
       const aggFile = join(dir, 'aggregator.yaml');
       writeFileSync(
         aggFile,
-        [`transport: ${aggregatorTransport}`, `listen: ${lab.plan.aggregator.v4}:${AGG_PORT}`, `stateDir: ${join(dir, 'state')}`, 'clients:', `  - { id: bench, secret: "${secret}" }`, 'destinations:', `  allow: [${lab.plan.web.v4}/32]`, ''].join('\n'),
+        [`transport: ${aggregatorTransport}`, `listen: ${lab.plan.aggregator.v4}:${AGG_PORT}`, `stateDir: ${join(dir, 'state')}`, 'clients:', `  - { id: bench, secret: "${secret}" }`, 'destinations:', `  allow: [${lab.plan.web.v4}/32]`, ...extraYaml, ''].join('\n'),
       );
       const out = await start(lab, 'aggregator', ['aggregator', '--config', aggFile], /listening on/);
       const fp = /fingerprint:\s*\n\s*([0-9a-f]{64})/.exec(out)?.[1];
@@ -74,6 +75,7 @@ export function mptcpProxyContender(name: string, description: string, aggregato
           '  clientId: bench',
           `  secret: "${secret}"`,
           `listen: [127.0.0.1:${SOCKS_PORT}]`,
+          ...extraYaml,
           '',
         ].join('\n'),
       );
