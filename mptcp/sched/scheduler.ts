@@ -31,6 +31,8 @@ export interface SchedulerSubflow {
   readonly weight: number;
   /** Bytes the scheduler has given it (new data and reinjections) since the connection began. */
   readonly scheduledBytes: number;
+  /** Its path's rate cap holds it back now (no room, whatever its window says). */
+  readonly rateBlocked: boolean;
 }
 
 /** Connection-level facts a decision may use; one object per connection, refreshed per call. */
@@ -81,11 +83,16 @@ export function createScheduler(name: string): Scheduler {
   }
 }
 
-/** The eligible subflow with the lowest smoothed RTT (ties: lower id); null when none. */
+/**
+ * The eligible subflow with the lowest smoothed RTT (ties: lower id) that is not held back by
+ * its path's rate cap; null when none. A capped path is fast but not free: its window says
+ * nothing of when it may send, so schedulers that wait for the fastest path (ECF, BLEST) must
+ * not wait for it.
+ */
 export function fastestEligible(subflows: readonly SchedulerSubflow[]): SchedulerSubflow | null {
   let best: SchedulerSubflow | null = null;
   for (const s of subflows) {
-    if (!s.eligible) continue;
+    if (!s.eligible || s.rateBlocked) continue;
     if (!best || rttOf(s) < rttOf(best) || (rttOf(s) === rttOf(best) && s.id < best.id)) best = s;
   }
   return best;

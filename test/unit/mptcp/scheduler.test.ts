@@ -17,7 +17,7 @@ interface TestSubflow extends SchedulerSubflow {
 }
 
 const sf = (id: number, srtt: number | undefined, room: number, o: Partial<TestSubflow> = {}): TestSubflow => {
-  const s: TestSubflow = { id, srtt, eligible: true, cwnd: 14_600, bytesInFlight: 0, mss: 1400, weight: 1, scheduledBytes: 0, room, sendRoom: () => s.room, ...o };
+  const s: TestSubflow = { id, srtt, eligible: true, cwnd: 14_600, bytesInFlight: 0, mss: 1400, weight: 1, scheduledBytes: 0, rateBlocked: false, room, sendRoom: () => s.room, ...o };
   return s;
 };
 const ctx = (pendingBytes: number, windowFree = 1 << 30): SchedulerContext => ({ pendingBytes, windowFree, window: windowFree });
@@ -63,6 +63,16 @@ describe('EcfScheduler', () => {
     const slow = sf(2, 30, 50_000, { cwnd: 200_000 });
     // 10 MB pending: the fast path needs 501 RTTs = 5 s, far more than the slow path's 30 ms.
     expect(s.allow(slow, [fast, slow], ctx(10_000_000))).toBe(true);
+  });
+});
+
+describe('ECF and BLEST with a rate-capped path', () => {
+  it('never wait for a fast path that its rate cap holds back', () => {
+    for (const s of [new EcfScheduler(), new BlestScheduler()]) {
+      const capped = sf(1, 5, 0, { cwnd: 1_000_000, rateBlocked: true });
+      const other = sf(2, 40, 50_000, { cwnd: 100_000 });
+      expect(s.allow(other, [capped, other], ctx(200_000, 300_000)), s.name).toBe(true);
+    }
   });
 });
 
