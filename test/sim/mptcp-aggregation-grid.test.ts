@@ -27,6 +27,8 @@ const GRID: GridCase[] = [
   { name: '50M/20ms + 5M/120ms bloated', paths: [{ delayMs: 10, rateBitsPerSec: 50 * mbit, queueLimitBytes: queue(50 * mbit, 40) }, { delayMs: 60, rateBitsPerSec: 5 * mbit, queueLimitBytes: queue(5 * mbit, 400) }] },
   { name: '20M/10ms + 20M/10ms', paths: [{ delayMs: 5, rateBitsPerSec: 20 * mbit, queueLimitBytes: queue(20 * mbit, 30) }, { delayMs: 5, rateBitsPerSec: 20 * mbit, queueLimitBytes: queue(20 * mbit, 30) }] },
   { name: 'wifi 30M/20ms 0.2% + lte 10M/80ms bloated', paths: [{ delayMs: 10, rateBitsPerSec: 30 * mbit, queueLimitBytes: queue(30 * mbit, 40), lossProbability: 0.002 }, { delayMs: 40, rateBitsPerSec: 10 * mbit, queueLimitBytes: queue(10 * mbit, 300) }] },
+  { name: 'lab 30M/0ms + 10M/0ms, 1000-frame queues', paths: [{ delayMs: 0.1, rateBitsPerSec: 30 * mbit, queueLimitBytes: 1000 * 1514 }, { delayMs: 0.1, rateBitsPerSec: 10 * mbit, queueLimitBytes: 1000 * 1514 }] },
+  { name: 'lab 30M/2ms + 10M/100ms, 1000-frame queues', paths: [{ delayMs: 1, rateBitsPerSec: 30 * mbit, queueLimitBytes: 1000 * 1514 }, { delayMs: 50, rateBitsPerSec: 10 * mbit, queueLimitBytes: 1000 * 1514 }] },
   { name: 'dsl 16M/30ms + dsl 8M/40ms', paths: [{ delayMs: 15, rateBitsPerSec: 16 * mbit, queueLimitBytes: queue(16 * mbit, 60) }, { delayMs: 20, rateBitsPerSec: 8 * mbit, queueLimitBytes: queue(8 * mbit, 60) }] },
 ];
 
