@@ -225,6 +225,7 @@ export class MptcpConnection implements SubflowOwner {
   private applyPolicy(s: Subflow): void {
     const p = this.policy;
     s.use = p ? p.pathUse(s) : DEFAULT_PATH_USE;
+    if (s.use.keepaliveIdleMs !== undefined) s.tcp.setKeepaliveIdle(this.lastNow, s.use.keepaliveIdleMs);
     this.announceBackupWish(s);
   }
 
@@ -594,12 +595,14 @@ export class MptcpConnection implements SubflowOwner {
     if (mine === undefined || !s.usable) return null;
     let best = Infinity;
     let bestEnd = 0;
+    let blocker: Subflow | null = null;
     const from = Math.max(this.sndUna, this.opportunisticUpTo);
     for (const o of this.subflows) {
       if (o === s || o.srtt === undefined || o.srtt < 1.5 * mine + 2) continue;
       o.forEachUnacked((dsn, len) => {
         const end = dsn + len;
         if (end <= from) return;
+        if (dsn <= this.sndUna && this.sndUna < end) blocker = o;
         const start = Math.max(dsn, from);
         if (start < best) {
           best = start;
@@ -608,6 +611,12 @@ export class MptcpConnection implements SubflowOwner {
       });
     }
     if (!Number.isFinite(best)) return null;
+    // The window is blocked by data on a slower subflow: penalize it (NSDI 2012 §4.2) so it
+    // queues less in future, when it holds the connection's oldest unacknowledged data.
+    const blocking = blocker as Subflow | null; // assigned in the callback above
+    if (this.config.penalizeBlockingSubflows && blocking !== null && this.peerWindowRight - this.sndNxt < s.mss) {
+      if (blocking.tcp.penalize(this.lastNow)) this.counters.penalizations++;
+    }
     const end = Math.min(bestEnd, this.dataFinSeq >= 0 ? this.dataFinSeq : bestEnd, this.sndNxt);
     const n = Math.min(room, end - best, this.scratch.length);
     if (n <= 0) return null;

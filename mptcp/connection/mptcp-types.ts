@@ -58,6 +58,8 @@ export interface MptcpConfig {
    * reinjected; its next incoming segment brings it back. 0 turns this off.
    */
   silentPathMs: number;
+  /** Halve the window of a slower subflow whose data blocks the connection-level window (NSDI 2012). */
+  penalizeBlockingSubflows: boolean;
 }
 
 export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
@@ -76,6 +78,7 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   subflowDeadAfterTimeouts: 6,
   subflowStaleAfterTimeouts: 2,
   silentPathMs: 250,
+  penalizeBlockingSubflows: true,
 };
 
 export type MptcpResetReason = 'refused' | 'timeout' | 'peer-reset' | 'fastclose' | 'aborted' | 'no-subflows' | 'protocol-error';
@@ -127,6 +130,8 @@ export interface MptcpCounters {
   deadSubflows: number;
   /** Subflows taken for dead by their silence (silentPathMs) before a retransmission timeout. */
   silentSubflows: number;
+  /** Windows of blocking subflows halved (penalizeBlockingSubflows). */
+  penalizations: number;
   duplicateDataBytes: number;
 }
 
@@ -160,6 +165,7 @@ export function newMptcpCounters(): MptcpCounters {
     mpTcpRstReceived: 0,
     deadSubflows: 0,
     silentSubflows: 0,
+    penalizations: 0,
     duplicateDataBytes: 0,
   };
 }

@@ -19,6 +19,8 @@ export interface PathUse {
   limiter: TokenBucket | null;
   /** The path's data cap for this period, shared with every connection on the path. */
   budget: ByteBudget | null;
+  /** Subflow keepalive idle time on this path (ms; NAT bindings); undefined: the stack's. */
+  keepaliveIdleMs?: number;
 }
 
 export const DEFAULT_PATH_USE: PathUse = Object.freeze({ tier: 0, weight: 1, enabled: true, limiter: null, budget: null });

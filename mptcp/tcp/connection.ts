@@ -359,7 +359,7 @@ export class TcpConnection {
     }
     // The keep-alive idle time runs from the last segment received (RFC 1122 §4.2.3.6); this
     // also arms it when the segment completed the handshake.
-    if (this.cfg.keepaliveIdleMs > 0) this.armKeepalive(now);
+    if ((this.keepaliveIdleOverride ?? this.cfg.keepaliveIdleMs) > 0) this.armKeepalive(now);
   }
 
   private onSegmentSynSent(now: number, v: SegmentView, buf: Uint8Array): void {
@@ -633,6 +633,24 @@ export class TcpConnection {
   /** The first retransmission of a recovery goes out regardless of cwnd (RFC 6675 §5 (4.3)). */
   private forceRetransmit = false;
 
+  /** When penalize() last took effect (ms). */
+  private penalizedAt = -Infinity;
+
+  /**
+   * MPTCP penalization (Raiciu et al., "How hard can it be?", NSDI 2012, §4.2): this subflow
+   * holds data that blocks the connection-level window, so its window is halved as if by a
+   * loss (at most once per smoothed RTT), shrinking the queue it builds on a slow path. Outside
+   * loss recovery only; true when it took effect.
+   */
+  penalize(now: number): boolean {
+    if (this.inRecovery || this.sndMax <= this.sndUna) return false;
+    const srtt = this.rtt.hasMeasurement ? this.rtt.srtt : this.rtt.rto;
+    if (now - this.penalizedAt < srtt) return false;
+    this.penalizedAt = now;
+    this.cc.onCongestionEvent(now, this.sndMax - this.sndUna);
+    return true;
+  }
+
   private afterAckStateChanges(now: number): void {
     const finAcked = this.finSeq >= 0 && this.sndUna > this.finSeq;
     if (this.state === 'FIN_WAIT_1' && finAcked) this.setState('FIN_WAIT_2');
@@ -761,7 +779,17 @@ export class TcpConnection {
   private afterRto = false;
 
   private armKeepalive(now: number): void {
-    this.keepaliveDeadline = this.cfg.keepaliveIdleMs > 0 && this.state === 'ESTABLISHED' ? now + this.cfg.keepaliveIdleMs : Infinity;
+    const idle = this.keepaliveIdleOverride ?? this.cfg.keepaliveIdleMs;
+    this.keepaliveDeadline = idle > 0 && this.state === 'ESTABLISHED' ? now + idle : Infinity;
+  }
+
+  /** This connection's keepalive idle time instead of the host's (a path's policy); undefined: the host's. */
+  private keepaliveIdleOverride: number | undefined = undefined;
+
+  setKeepaliveIdle(now: number, idleMs: number | undefined): void {
+    if (this.keepaliveIdleOverride === idleMs) return;
+    this.keepaliveIdleOverride = idleMs;
+    if (this.keepaliveDeadline !== Infinity || (idleMs ?? 0) > 0) this.armKeepalive(now);
   }
 
   // ---- Output -------------------------------------------------------------------------------

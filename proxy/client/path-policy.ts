@@ -92,7 +92,7 @@ export class ClientPathPolicy {
       if (limiter.bytesPerSecond !== rate) limiter.setRate(rate);
       this.uploadBuckets.set(p.name, limiter);
     }
-    return { tier: p.tier, weight: p.weight, enabled: allowed, limiter, budget: this.caps.budget(p.name) ?? null };
+    return { tier: p.tier, weight: p.weight, enabled: allowed, limiter, budget: this.caps.budget(p.name) ?? null, ...(p.keepaliveSeconds !== undefined ? { keepaliveIdleMs: p.keepaliveSeconds * 1000 } : {}) };
   }
 
   private currentInterfaces(): InterfaceList {

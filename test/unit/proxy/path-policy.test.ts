@@ -19,7 +19,7 @@ const path = (name: string, o: Partial<PathConfig>): PathConfig => ({ name, addr
 
 const policy: PolicyConfig = {
   scheduler: 'ecf',
-  paths: [path('fiber', { addresses: ['192.168.1.20'], weight: 3, uploadRateBps: 8e6 }), path('lte', { interface: 'wwan0', tier: 1, downloadRateBps: 16e6, dataCap: { bytes: 1000, period: 'month', resetDay: 1 } })],
+  paths: [path('fiber', { addresses: ['192.168.1.20'], weight: 3, uploadRateBps: 8e6 }), path('lte', { interface: 'wwan0', tier: 1, downloadRateBps: 16e6, dataCap: { bytes: 1000, period: 'month', resetDay: 1 }, keepaliveSeconds: 20 })],
   rules: [
     { name: 'ssh', match: { hosts: [], cidrs: [], ports: [{ from: 22, to: 22 }] }, scheduler: 'redundant', paths: undefined, excludePaths: [] },
     { name: 'updates', match: { hosts: ['*.debian.org'], cidrs: [], ports: [] }, scheduler: undefined, paths: undefined, excludePaths: ['lte'] },
@@ -52,7 +52,8 @@ describe('ClientPathPolicy', () => {
     const fiber = web.local.pathUse(sub('192.168.1.20'));
     expect([fiber.tier, fiber.weight, fiber.enabled, fiber.limiter?.bytesPerSecond, fiber.budget]).toEqual([0, 3, true, 1e6, null]);
     const lte = web.local.pathUse(sub('10.64.3.7'));
-    expect([lte.tier, lte.enabled, lte.limiter, lte.budget?.limit]).toEqual([1, true, null, 1000]);
+    expect([lte.tier, lte.enabled, lte.limiter, lte.budget?.limit, lte.keepaliveIdleMs]).toEqual([1, true, null, 1000, 20_000]);
+    expect(fiber.keepaliveIdleMs).toBeUndefined();
     // The same token bucket for every connection on the path.
     expect(pp.plan(policy, { host: 'b.example', port: 443 }, ids).local.pathUse(sub('192.168.1.20')).limiter).toBe(fiber.limiter);
     expect(web.wire.paths).toEqual([
