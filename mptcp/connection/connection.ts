@@ -385,9 +385,17 @@ export class MptcpConnection implements SubflowOwner {
     // ACKs back and forth without end.
   }
 
-  /** How long `s` may hear nothing with data in flight before it is taken for dead. */
+  /**
+   * How long `s` may hear nothing with data in flight before it is taken for dead. While its
+   * ACK clock runs (a segment arrived since this flight began), gaps are short even behind a
+   * deep queue: max(silentPathMs, 4 x min RTT). The first answer to a new flight takes a whole
+   * RTT, queue included: then srtt + 4 x rttvar (an RTO without its 200 ms floor).
+   */
   private silenceLimit(s: Subflow): number {
-    return Math.max(this.config.silentPathMs, 4 * (s.tcp.minimumRtt ?? s.srtt ?? 0));
+    const t = s.tcp;
+    const floor = Math.max(this.config.silentPathMs, 4 * (t.minimumRtt ?? s.srtt ?? 0), s.srtt ?? 0);
+    if (t.lastReceivedAt > t.flightStartedAt) return floor;
+    return Math.max(floor, (s.srtt ?? 0) + 4 * (t.rttVariation ?? 0));
   }
 
   /**

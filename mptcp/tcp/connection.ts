@@ -247,6 +247,14 @@ export class TcpConnection {
   get lastReceivedAt(): number {
     return this.lastSegmentAt;
   }
+  /** When data last went in flight with nothing outstanding before it (ms; -Infinity before). */
+  get flightStartedAt(): number {
+    return this.flightStartAt;
+  }
+  /** RTT variation (ms), or undefined before the first sample. */
+  get rttVariation(): number | undefined {
+    return this.rtt.hasMeasurement ? this.rtt.rttvar : undefined;
+  }
   /** The lowest RTT sample seen (ms), or undefined before the first. */
   get minimumRtt(): number | undefined {
     return Number.isFinite(this.rtt.minRtt) ? this.rtt.minRtt : undefined;
