@@ -82,6 +82,7 @@ export async function runAggregator(args: string[]): Promise<number> {
     return reportTransportFailure('aggregator', a.config, e);
   }
   process.stdout.write(`aggregator: listening on ${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port} over ${cfg.transport}\n`);
+  if (cfg.transport !== 'userspace') process.stdout.write(`aggregator: the ${cfg.transport} transport cannot apply the clients' path policies to downloads (scheduler, tiers, weights, caps): only the backup priority clients set with MP_JOIN / MP_PRIO is honoured${cfg.transport === 'kernel' ? ' (by the kernel)' : ''}\n`);
   const metricsServer = await serveMetrics('aggregator', cfg.metrics, metrics, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
   const watcher = new ConfigWatcher({ file: a.config, initial: cfg, parse: (text, file) => parseAggregatorConfig(text, file), apply: (next) => void agg.applyConfig(next), reject: (e) => agg.configRejected(e) });
   watcher.start();

@@ -91,6 +91,7 @@ export async function runClient(args: string[]): Promise<number> {
   }
   const over = cfg.transport === 'userspace' ? `userspace MPTCP (paths: ${paths.length > 0 ? cfg.paths.filter((p) => p.enabled).map((p) => `${p.name} ${p.addresses.join(' ') || p.interface || ''}`).join(', ') : 'every global address, following changes'})` : cfg.transport;
   process.stdout.write(`client: aggregator ${cfg.aggregator.host}:${cfg.aggregator.port} over ${over}${cfg.plaintext ? ', PLAINTEXT (no TLS)' : ', TLS 1.3, pinned certificate'}\n`);
+  if (cfg.transport !== 'userspace' && (cfg.policy.paths.length > 0 || cfg.policy.rules.length > 0)) process.stdout.write(`client: the ${cfg.transport} transport cannot apply the path policy (scheduler, tiers, weights, caps, rules)${cfg.transport === 'kernel' ? ': only backup priority, from ip mptcp endpoints flagged backup' : ''}\n`);
   const metricsServer = await serveMetrics('client', cfg.metrics, metrics, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
   const watcher = new ConfigWatcher({ file: a.config, initial: cfg, parse: (text, file) => parseClientConfig(text, file), apply: (next) => void client.applyConfig(next), reject: (e) => client.configRejected(e) });
   watcher.start();
