@@ -410,15 +410,16 @@ export class MptcpConnection implements SubflowOwner {
   private updateSilent(now: number): void {
     if (this.config.silentPathMs <= 0 || this.fallback) return;
     for (const s of this.subflows) {
-      const heard = s.tcp.lastReceivedAt;
       if (s.silent) {
-        if (now - heard < this.silenceLimit(s)) s.silent = false;
+        // Only a segment from the peer after the verdict ends it (not a changed limit).
+        if (s.tcp.lastReceivedAt > s.silentAt) s.silent = false;
         continue;
       }
       if (s.phase !== 'active' || s.stale || s.tcp.bytesInFlight === 0 || now - s.tcp.silentSince < this.silenceLimit(s)) continue;
       const othersAlive = this.subflows.some((o) => o !== s && o.usable && now - o.tcp.lastReceivedAt < this.silenceLimit(o));
       if (!othersAlive) continue;
       s.silent = true;
+      s.silentAt = now;
       this.counters.silentSubflows++;
       s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
     }

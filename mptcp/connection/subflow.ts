@@ -86,6 +86,8 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   stale = false;
   /** Silent: nothing heard from the peer for a while with data in flight (silentPathMs). */
   silent = false;
+  /** When it was found silent (ms). */
+  silentAt = -Infinity;
   /** The consecutive-timeout count at which the blocking head of our data was last reinjected. */
   headReinjectedAt = 0;
   /** Data-level bytes this subflow carried (first transmissions) and received. */

@@ -18,8 +18,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMultipathPair, type MultipathPair } from '../../support/mptcp-netns.js';
+import { linkBytes } from '../../../proxy/demo/topology.js';
+
 import { privilegedSkipReason } from '../../support/privileges.js';
 import { tsharkMissing } from '../../support/tshark.js';
+
+/** Bytes a link carried both ways so far (interface counters). */
+const linkTotal = (ns: string, dev: string): number => {
+  const b = linkBytes(ns, dev);
+  return b.rx + b.tx;
+};
 
 const skip = privilegedSkipReason('userspace MPTCP interop with Linux (test/privileged/mptcp)', ['ip', 'nft', 'ethtool', 'nstat', 'python3', 'iptables']) !== undefined;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -227,6 +235,8 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
   async function failover() {
     let upAt = 0;
     let downAt = 0;
+    let otherLinkAtDown = 0;
+    let otherLinkAtUp = 0;
     // 300 Mbit/s per path: the transfer lasts long enough on any machine to see the path return.
     pair.setRate(0, 300);
     pair.setRate(1, 300);
@@ -238,8 +248,10 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
         // returned) to just before it is brought up again (restoring routes takes a while).
         pair.setLink(0, false);
         downAt = Date.now();
+        otherLinkAtDown = linkTotal(pair.ours, pair.paths[1].devOurs);
         await new Promise((res) => setTimeout(res, 2000));
         upAt = Date.now();
+        otherLinkAtUp = linkTotal(pair.ours, pair.paths[1].devOurs);
         pair.setLink(0, true);
       },
     });
@@ -251,7 +263,13 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     const whileDown = at(upAt) - from(downAt + 500);
     const afterUp = (r.ours.samples.at(-1)?.perLocal[a0] ?? 0) - at(upAt + 200);
     console.log('failover:', JSON.stringify({ whileDown, afterUp, subflows: r.ours.subflows, counters: r.ours.counters, lastSample: r.ours.samples.at(-1), kernel: r.kernel }));
-    expect(whileDown, 'bytes on path 0 while it was down').toBe(0);
+    // By local address, not by link: with path 0's link down, segments from its address may
+    // still reach the kernel over the other link (no device binding, rp_filter off), and the
+    // subflow then works that way. What must hold: the other link carries the transfer while
+    // path 0's is down, nothing is lost (sha256 above), and path 0 carries data once it is back.
+    const otherLink = otherLinkAtUp - otherLinkAtDown;
+    console.log(`failover: other link carried ${otherLink} bytes while path 0's link was down; ${whileDown} data bytes were counted on path 0's address then`);
+    expect(otherLink, 'bytes on the other link while path 0 was down').toBeGreaterThan(SIZE / 20);
     expect(afterUp, 'bytes on path 0 after it came back').toBeGreaterThan(SIZE / 50);
   }
 
