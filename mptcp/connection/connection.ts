@@ -84,7 +84,7 @@ export class MptcpConnection implements SubflowOwner {
   private readonly events: MptcpEvent[] = [];
   /** The policy for this connection's paths (null: every path tier 0, weight 1, no cap). */
   private policy: ConnectionPolicy | null = null;
-  private readonly schedCtx: SchedulerContext = { pendingBytes: 0, windowFree: 0, window: 0 };
+  private readonly schedCtx: SchedulerContext = { pendingBytes: 0, windowFree: 0 };
   /** When a subflow held back by its path's rate cap may send again (Infinity: none waits). */
   private rateWakeAt = Infinity;
   private lastNow: number;
@@ -550,7 +550,6 @@ export class MptcpConnection implements SubflowOwner {
     if (ask) {
       const ctx = this.schedCtx;
       ctx.pendingBytes = queuedEnd - this.sndNxt;
-      ctx.window = this.peerWindowRight - this.sndUna;
       ctx.windowFree = this.peerWindowRight - this.sndNxt;
       if (!this.scheduler.allow(s, this.subflows, ctx)) return null;
     }

@@ -181,10 +181,6 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     return this.tcp.congestionWindow;
   }
 
-  get bytesInFlight(): number {
-    return this.tcp.bytesInFlight;
-  }
-
   get mss(): number {
     return this.tcp.sendMss();
   }

@@ -23,8 +23,6 @@ export interface SchedulerSubflow {
   sendRoom(): number;
   /** Congestion window (bytes). */
   readonly cwnd: number;
-  /** Bytes it has in flight (sent, not yet acknowledged). */
-  readonly bytesInFlight: number;
   /** Maximum segment size (bytes). */
   readonly mss: number;
   /** The policy's share for weighted scheduling (>= 1). */
@@ -41,8 +39,6 @@ export interface SchedulerContext {
   pendingBytes: number;
   /** Bytes the peer's connection-level receive window still admits beyond what was sent. */
   windowFree: number;
-  /** The peer's whole connection-level receive window (bytes). */
-  window: number;
 }
 
 export interface Scheduler {

@@ -101,10 +101,9 @@ export class MptcpSocket extends StreamSocket {
   addressIds(): { address: string; id: number }[] {
     const pm = this.mptcpRuntime.stack.pathManager(this.connection);
     if (pm) return pm.addressIds().map((a) => ({ address: formatIp(a.address), id: a.id }));
-    return unique(this.connection.subflows.map((s) => `${formatIp(s.local)} ${s.localAddressId}`)).map((x) => {
-      const [address, id] = x.split(' ');
-      return { address, id: Number(id) };
-    });
+    const ids = new Map<string, number>();
+    for (const s of this.connection.subflows) ids.set(formatIp(s.local), s.localAddressId);
+    return [...ids].map(([address, id]) => ({ address, id }));
   }
 
   protected describePeer(): string {

@@ -13,8 +13,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { AggregatorConfig } from '../config/aggregator-config.js';
-import { ConfigError } from '../config/reader.js';
-import { planAggregatorReload, type ReloadPlan } from '../config/reload-plan.js';
+import { planAggregatorReload, rejectedReloadLogLine, reloadLogLines, type ReloadPlan } from '../config/reload-plan.js';
 import { readFrame, writeFrame } from '../protocol/frame-stream.js';
 import { channelBinding, helloMacMatches } from '../protocol/hello-proof.js';
 import { Status, statusName, type StatusCode } from '../protocol/status.js';
@@ -129,16 +128,14 @@ export class Aggregator {
     this.secrets = new Map(plan.config.clients.map((c) => [c.id, c.secret]));
     this.policy = new DestinationPolicy(plan.config.destinations.allow, plan.config.destinations.deny);
     this.counters.inc('configReloadsOk');
-    this.log(`configuration reloaded${plan.applied.length > 0 ? `; applied: ${plan.applied.join(', ')}` : '; nothing to apply'}`);
-    if (plan.needsRestart.length > 0) this.log(`configuration: needs a restart: ${plan.needsRestart.join(', ')} (kept as they were until then)`);
+    for (const line of reloadLogLines(plan)) this.log(line);
     return plan;
   }
 
   /** A reloaded configuration was invalid: every problem is logged, the running one stays. */
   configRejected(error: unknown): void {
     this.counters.inc('configReloadsInvalid');
-    const lines = error instanceof ConfigError ? error.message.split('\n') : [error instanceof Error ? error.message : String(error)];
-    this.log(`configuration reload refused, keeping the running configuration: ${lines.join('\n')}`);
+    this.log(rejectedReloadLogLine(error));
   }
 
   async close(): Promise<void> {

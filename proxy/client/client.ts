@@ -10,8 +10,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ClientConfig } from '../config/client-config.js';
-import { planClientReload, type ReloadPlan } from '../config/reload-plan.js';
-import { ConfigError } from '../config/reader.js';
+import { planClientReload, rejectedReloadLogLine, reloadLogLines, type ReloadPlan } from '../config/reload-plan.js';
 import type { WirePolicy } from '../protocol/policy-wire.js';
 import { targetHost, type Target } from '../protocol/target.js';
 import type { StreamTransport } from '../transport/transport.js';
@@ -140,16 +139,14 @@ export class Client {
     }
     this.pool.refill();
     this.counters.inc('configReloadsOk');
-    this.log(`configuration reloaded${plan.applied.length > 0 ? `; applied: ${plan.applied.join(', ')}` : '; nothing to apply'}`);
-    if (plan.needsRestart.length > 0) this.log(`configuration: needs a restart: ${plan.needsRestart.join(', ')} (kept as they were until then)`);
+    for (const line of reloadLogLines(plan)) this.log(line);
     return plan;
   }
 
   /** A reloaded configuration was invalid: every problem is logged, the running one stays. */
   configRejected(error: unknown): void {
     this.counters.inc('configReloadsInvalid');
-    const lines = error instanceof ConfigError ? error.message.split('\n') : [error instanceof Error ? error.message : String(error)];
-    this.log(`configuration reload refused, keeping the running configuration: ${lines.join('\n')}`);
+    this.log(rejectedReloadLogLine(error));
   }
 
   /** Application connections open now (all listeners). */

@@ -109,3 +109,15 @@ export function planAggregatorReload(running: AggregatorConfig, next: Aggregator
   };
   return { config, applied: changed(AGGREGATOR_SETTINGS, running, config), needsRestart };
 }
+
+/** The log lines for an applied reload: what was applied, and what waits for a restart. */
+export function reloadLogLines<T>(plan: ReloadPlan<T>): string[] {
+  const lines = [`configuration reloaded${plan.applied.length > 0 ? `; applied: ${plan.applied.join(', ')}` : '; nothing to apply'}`];
+  if (plan.needsRestart.length > 0) lines.push(`configuration: needs a restart: ${plan.needsRestart.join(', ')} (kept as they were until then)`);
+  return lines;
+}
+
+/** The log line for a refused reload (a ConfigError's message lists every problem). */
+export function rejectedReloadLogLine(error: unknown): string {
+  return `configuration reload refused, keeping the running configuration: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -14,7 +14,7 @@
  *
  * Root only (namespaces, raw sockets); always runs in CI, elsewhere skips saying why.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import { parsePromText, promValue, type Sample } from '../support/prom-text.js';
 import { privilegedSkipReason } from '../support/privileges.js';
 import { body, sha256 } from '../unit/proxy/helpers.js';
 import { startProgram, type Program } from './support/topology.js';
+import { run } from './support/run.js';
 
 const skip = privilegedSkipReason('metrics end to end over userspace MPTCP (test/e2e)', ['ip', 'tc', 'ethtool', 'nft', 'curl', 'prometheus', 'chromium']) !== undefined;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,14 +49,6 @@ const AGG_METRICS = `http://${ADDR.agg1}:9475`;
  */
 const NEEDS_CONFIG = new Set(['mptcp_proxy_path_data_cap_used_bytes', 'mptcp_proxy_path_data_cap_limit_bytes']);
 
-function run(cmd: string, args: string[], timeoutS = 90): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'buffer', maxBuffer: 128 * MiB, timeout: timeoutS * 1000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-      resolve({ code, stdout, stderr: stderr.toString() });
-    });
-  });
-}
 
 const curlIn = (args: string[]) => run('ip', ['netns', 'exec', NS.client, 'curl', '-sS', '--max-time', '60', ...args]);
 

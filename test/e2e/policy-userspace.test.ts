@@ -25,7 +25,6 @@
  * Every case prints its figures (bytes per path, ratios, rates). Root only (namespaces, raw
  * sockets); always runs in CI, elsewhere skips saying why.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +34,8 @@ import { privilegedSkipReason } from '../support/privileges.js';
 import { body, sha256 } from '../unit/proxy/helpers.js';
 import { LinkSampler, payloadAtMost, readLinkCounters, countersDelta, type LinkCounters } from './support/link-counters.js';
 import { startProgram, type Program } from './support/topology.js';
-import { buildCli, CLI_ENV, startUserspaceProxy, WEB_SERVER, type UserspaceProxy } from './support/userspace-proxy.js';
+import { buildCli, startUserspaceProxy, WEB_SERVER, type UserspaceProxy } from './support/userspace-proxy.js';
+import { run, type Run } from './support/run.js';
 
 const skip = privilegedSkipReason('policy effects over userspace MPTCP (test/e2e)', ['ip', 'tc', 'ethtool', 'nft', 'curl']) !== undefined;
 let CLI = '';
@@ -52,20 +52,7 @@ const METRICS_UP = /metrics on http:\/\/127\.0\.0\.1:9464\/metrics/;
 /** The aggregator's metrics: its default, loopback port 9465 in its namespace. */
 const AGG_METRICS = 'http://127.0.0.1:9465/metrics';
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
 
-function run(cmd: string, args: string[], timeoutS = 90): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'buffer', maxBuffer: 256 * MiB, timeout: timeoutS * 1000, env: { ...process.env, ...CLI_ENV } }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-      resolve({ code, stdout, stderr: stderr.toString() });
-    });
-  });
-}
 
 const curlIn = (args: string[], maxTimeS = 60) => run('ip', ['netns', 'exec', NS.client, 'curl', '-sS', '--max-time', String(maxTimeS), ...args], maxTimeS + 30);
 const socks = ['--socks5-hostname', '127.0.0.1:1080'];

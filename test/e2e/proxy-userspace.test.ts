@@ -14,39 +14,26 @@
  *
  * Root only (namespaces, raw sockets); always runs in CI, elsewhere skips saying why.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineTopology, linkBytes } from '../../proxy/demo/topology.js';
 import { privilegedSkipReason } from '../support/privileges.js';
 import { body, sha256 } from '../unit/proxy/helpers.js';
-import { buildCli, CLI_ENV, startUserspaceProxy, type UserspaceProxy } from './support/userspace-proxy.js';
+import { buildCli, startUserspaceProxy, type UserspaceProxy } from './support/userspace-proxy.js';
+import { run, type Run } from './support/run.js';
 
 const skip = privilegedSkipReason('proxy end to end over userspace MPTCP (test/e2e)', ['ip', 'tc', 'ethtool', 'nft', 'ss', 'curl', 'runuser']) !== undefined;
 // Its own build (the other e2e files build into other folders at the same time).
 let CLI = '';
-const env = CLI_ENV;
 const SECRET = 'userspace e2e secret, long enough';
 const MiB = 1024 * 1024;
 const PORT = 8443;
 const topo = defineTopology({ tag: 'u2e', net: 72, rateMbit: [60, 60], rawSockets: true });
 const { ns: NS } = topo;
 
-interface Run {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
 
-function run(cmd: string, args: string[], timeoutS = 90): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'buffer', maxBuffer: 128 * MiB, timeout: timeoutS * 1000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-      resolve({ code, stdout, stderr: stderr.toString() });
-    });
-  });
-}
 
 const curlIn = (ns: string, args: string[]) => run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '90', ...args]);
 

@@ -17,10 +17,10 @@ interface TestSubflow extends SchedulerSubflow {
 }
 
 const sf = (id: number, srtt: number | undefined, room: number, o: Partial<TestSubflow> = {}): TestSubflow => {
-  const s: TestSubflow = { id, srtt, eligible: true, cwnd: 14_600, bytesInFlight: 0, mss: 1400, weight: 1, scheduledBytes: 0, rateBlocked: false, room, sendRoom: () => s.room, ...o };
+  const s: TestSubflow = { id, srtt, eligible: true, cwnd: 14_600, mss: 1400, weight: 1, scheduledBytes: 0, rateBlocked: false, room, sendRoom: () => s.room, ...o };
   return s;
 };
-const ctx = (pendingBytes: number, windowFree = 1 << 30): SchedulerContext => ({ pendingBytes, windowFree, window: windowFree });
+const ctx = (pendingBytes: number, windowFree = 1 << 30): SchedulerContext => ({ pendingBytes, windowFree });
 
 describe('LowestRttScheduler', () => {
   const s = new LowestRttScheduler();

@@ -10,21 +10,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAggregatorConfig } from '../../../proxy/config/aggregator-config.js';
 import { parseClientConfig } from '../../../proxy/config/client-config.js';
-import { ConfigError, processEnvironment, type ConfigEnvironment } from '../../../proxy/config/reader.js';
+import { processEnvironment, type ConfigEnvironment } from '../../../proxy/config/reader.js';
+import { configProblems } from '../../support/config-problems.js';
 
 const FP = 'ab'.repeat(32);
 const dir = mkdtempSync(join(tmpdir(), 'config-secrets-'));
 const fileEnv = (env: Record<string, string>): ConfigEnvironment => ({ env, readFile: processEnvironment().readFile });
 
-function problems(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
-    throw e;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('secrets in client.yaml', () => {
   const yaml = (secret: string, password: string) => `aggregator:\n  host: h\n  fingerprint: ${FP}\n  clientId: me\n  secret: ${secret}\nauth:\n  username: me\n  password: ${password}\n`;

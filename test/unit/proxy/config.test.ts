@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAggregatorConfig } from '../../../proxy/config/aggregator-config.js';
 import { DEFAULT_SCHEDULER, parseClientConfig } from '../../../proxy/config/client-config.js';
-import { ConfigError, type ConfigEnvironment } from '../../../proxy/config/reader.js';
+import type { ConfigEnvironment } from '../../../proxy/config/reader.js';
+import { configProblems } from '../../support/config-problems.js';
 
 const FP = 'ab'.repeat(32);
 const NO_ENV: ConfigEnvironment = {
@@ -21,16 +22,7 @@ const NO_ENV: ConfigEnvironment = {
 /** A valid client head (lines 1-5); tests append from line 6. */
 const HEAD = `aggregator:\n  host: 203.0.113.1\n  fingerprint: ${FP}\n  clientId: me\n  secret: 0123456789abcdef\n`;
 
-/** `LINE:COL path: message` for each problem (in position order), [] when the text is valid. */
-function problems(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
-    throw e;
-  }
-  return [];
-}
+const problems = configProblems;
 const client = (yaml: string, env: ConfigEnvironment = NO_ENV) => problems(() => parseClientConfig(yaml, 'client.yaml', env));
 const aggregator = (yaml: string, env: ConfigEnvironment = NO_ENV) => problems(() => parseAggregatorConfig(yaml, 'aggregator.yaml', env));
 

@@ -7,61 +7,19 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SubflowStats } from '../../../mptcp/connection/mptcp-types.js';
 import { parseAggregatorConfig } from '../../../proxy/config/aggregator-config.js';
 import { parseClientConfig } from '../../../proxy/config/client-config.js';
-import { ConfigError } from '../../../proxy/config/reader.js';
 import { AGGREGATOR_COUNTER_MAP, CLIENT_COUNTER_MAP, ProxyMetrics, type ProxyStatus } from '../../../proxy/metrics/proxy-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../../proxy/metrics/server.js';
 import { PathAccounting } from '../../../proxy/transport/path-stats.js';
 import type { StackSnapshot, TransportStats } from '../../../proxy/transport/transport.js';
 import { parsePromText, promValue } from '../../support/prom-text.js';
 import { which } from '../../support/privileges.js';
+import { subflowStats } from '../../support/subflow-stats.js';
 import { body, curl, sha256, SECRET, startPair, startWeb, type Pair } from './helpers.js';
+import { configProblems } from '../../support/config-problems.js';
 
-function subflow(local: string, over: Partial<Omit<SubflowStats, 'tcp'>> & { tcp?: Partial<SubflowStats['tcp']> } = {}): SubflowStats {
-  return {
-    id: 1,
-    local,
-    remote: '10.0.0.2',
-    localAddressId: 0,
-    remoteAddressId: 0,
-    phase: 'active',
-    backup: false,
-    localBackup: false,
-    dataBytesSent: 0,
-    dataBytesReceived: 0,
-    scheduledBytes: 0,
-    stale: false,
-    tier: 0,
-    closeReason: '',
-    ...over,
-    tcp: {
-      state: 'ESTABLISHED',
-      srttMs: 20,
-      rttVarMs: 5,
-      rtoMs: 200,
-      cwnd: 14_600,
-      ssthresh: 65_535,
-      sendWindow: 65_535,
-      receiveWindow: 65_535,
-      bytesSent: 0,
-      bytesReceived: 0,
-      bytesAcked: 0,
-      segmentsSent: 0,
-      segmentsReceived: 0,
-      retransmittedSegments: 0,
-      retransmittedBytes: 0,
-      fastRetransmits: 0,
-      timeouts: 0,
-      challengeAcks: 0,
-      duplicateSegments: 0,
-      outOfOrderSegments: 0,
-      invalidSegments: 0,
-      ...over.tcp,
-    },
-  };
-}
+const subflow = subflowStats;
 
 describe('PathAccounting', () => {
   it('keeps totals of closed connections and adds the live ones', () => {
@@ -311,15 +269,8 @@ describe('metrics: in client.yaml and aggregator.yaml', () => {
   });
 
   it('reports bad metrics settings with line and column', () => {
-    const problems = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        if (e instanceof ConfigError) return e.issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
-        throw e;
-      }
-      return [];
-    };
+    const problems = configProblems;
+
     expect(problems(() => client('metrics:\n  listen: "nonsense"\n  port: 3\n'))).toEqual([`7:11 metrics.listen: 'nonsense' is not host:port (IPv6 in brackets)`, "8:3 metrics.port: unknown key 'port' (allowed here: enabled, listen)"]);
     expect(problems(() => agg('metrics: 12\n'))).toEqual(['4:10 metrics: expected false or a map with listen (host:port) and enabled, got 12']);
   });

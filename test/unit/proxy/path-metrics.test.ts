@@ -16,55 +16,10 @@ import { startMetricsServer } from '../../../proxy/metrics/server.js';
 import { PathAccounting, PathQualityTracker, type LiveConnection } from '../../../proxy/transport/path-stats.js';
 import type { StackSnapshot } from '../../../proxy/transport/transport.js';
 import { which } from '../../support/privileges.js';
+import { subflowStats } from '../../support/subflow-stats.js';
 import { parsePromText, promValue } from '../../support/prom-text.js';
 
-type Extra = { scheduledBytes?: number; stale?: boolean; tier?: number };
-
-/** A subflow's statistics; scheduledBytes, stale and tier as the newer stack reports them. */
-function subflow(local: string, over: Partial<Omit<SubflowStats, 'tcp'>> & Extra & { tcp?: Partial<SubflowStats['tcp']> } = {}): SubflowStats {
-  const s = {
-    id: 1,
-    local,
-    remote: '10.0.0.2',
-    localAddressId: 0,
-    remoteAddressId: 0,
-    phase: 'active',
-    backup: false,
-    localBackup: false,
-    dataBytesSent: 0,
-    dataBytesReceived: 0,
-    scheduledBytes: 0,
-    stale: false,
-    tier: 0,
-    closeReason: '',
-    ...over,
-    tcp: {
-      state: 'ESTABLISHED' as const,
-      srttMs: 20,
-      rttVarMs: 5,
-      rtoMs: 200,
-      cwnd: 14_600,
-      ssthresh: 65_535,
-      sendWindow: 65_535,
-      receiveWindow: 65_535,
-      bytesSent: 0,
-      bytesReceived: 0,
-      bytesAcked: 0,
-      segmentsSent: 0,
-      segmentsReceived: 0,
-      retransmittedSegments: 0,
-      retransmittedBytes: 0,
-      fastRetransmits: 0,
-      timeouts: 0,
-      challengeAcks: 0,
-      duplicateSegments: 0,
-      outOfOrderSegments: 0,
-      invalidSegments: 0,
-      ...over.tcp,
-    },
-  };
-  return s;
-}
+const subflow = subflowStats;
 
 const live = (...subflows: SubflowStats[]): LiveConnection[] => [{ side: 'local', subflows }];
 
