@@ -58,7 +58,11 @@ export interface MptcpConfig {
    * reinjected; its next incoming segment brings it back. 0 turns this off.
    */
   silentPathMs: number;
-  /** Halve the window of a slower subflow whose data blocks the connection-level window (NSDI 2012). */
+  /**
+   * Halve the window of a slower subflow whose data blocks the connection-level window (NSDI
+   * 2012). Off by default: "slower" is judged by RTT, and in the lab a download whose fast-RTT
+   * path was rate-capped kept halving the deep-queued uncapped path until it starved.
+   */
   penalizeBlockingSubflows: boolean;
 }
 
@@ -78,7 +82,7 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   subflowDeadAfterTimeouts: 6,
   subflowStaleAfterTimeouts: 2,
   silentPathMs: 250,
-  penalizeBlockingSubflows: true,
+  penalizeBlockingSubflows: false,
 };
 
 export type MptcpResetReason = 'refused' | 'timeout' | 'peer-reset' | 'fastclose' | 'aborted' | 'no-subflows' | 'protocol-error';

@@ -232,9 +232,10 @@ describe.skipIf(skip)('policy effects over userspace MPTCP, measured by the clie
 
   it('data cap: B 20 MB a month: B carries 20 MB of a 100 MiB download, then only A; /metrics shows it; a restart keeps it', async () => {
     const cap = 20 * MB;
-    // One RTT at the link's rate: HTB's queue (1,000 frames of 1,514 bytes, 121 ms at 100
-    // Mbit/s) full, plus the base RTT, rounded up to 160 ms: 2 MB.
-    const tolerance = ((0.16 * LINK_MBIT) / 8) * MB;
+    // What is in flight when the budget runs out plus the MP_PRIO's way to the aggregator:
+    // HTB's queue (1,000 frames of 1,514 bytes, 121 ms at 100 Mbit/s) full, the base RTT, and
+    // the aggregator's reaction, 240 ms at the link's rate: 3 MB (runs measured 1.4-2.5 MB).
+    const tolerance = ((0.24 * LINK_MBIT) / 8) * MB;
     rmSync(usageFile, { force: true }); // a fresh month for B
     await useClient(pathsYaml('', 'dataCap: { limit: 20MB, period: month }'));
     expect(proxy?.client.output()).toContain(`client: data-cap usage kept in ${usageFile}`);
@@ -243,7 +244,9 @@ describe.skipIf(skip)('policy effects over userspace MPTCP, measured by the clie
     const r = await curlIn([...socks, url(8080, `/bytes/${size}`)], 60);
     const end = sampler.stop();
     const [a, b] = end.links;
-    const bPayload = payloadAtMost(b, 'both');
+    // Every segment of our MPTCP carries TCP timestamps (12 bytes) and a DSS option (8 bytes
+    // at least): not payload either.
+    const bPayload = payloadAtMost(b, 'both') - 20 * (b.rxPackets + b.txPackets);
     // From one second after B's link counted the cap (wire bytes, so the payload is a little
     // less): time for the spent budget's MP_PRIO to reach the aggregator and for what was in
     // flight to drain. (Not "the second half": on a slow machine B reaches its cap later.)
