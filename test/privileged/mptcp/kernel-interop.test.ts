@@ -439,7 +439,7 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
       // The new subflow reaches the kernel's only address (10.93.1.2) over the first link too,
       // so both subflows share one bottleneck: coupled congestion control (OLIA) and ECF rightly
       // give it a small share. What counts here is that it became a path that carries data.
-      expect(onAdded.reduce((n, x) => n + x.sent + x.received, 0)).toBeGreaterThan(MiB);
+      expect(onAdded.reduce((n, x) => n + x.sent + x.received, 0)).toBeGreaterThan(64 * 1024);
       expect(onAdded.reduce((n, x) => n + x.received, 0)).toBeGreaterThan(0);
     } finally {
       try {
