@@ -84,7 +84,7 @@ export class MptcpConnection implements SubflowOwner {
   private readonly events: MptcpEvent[] = [];
   /** The policy for this connection's paths (null: every path tier 0, weight 1, no cap). */
   private policy: ConnectionPolicy | null = null;
-  private readonly schedCtx: SchedulerContext = { pendingBytes: 0, windowFree: 0 };
+  private readonly schedCtx: SchedulerContext = { now: 0, pendingBytes: 0, windowFree: 0 };
   /** When a subflow held back by its path's rate cap may send again (Infinity: none waits). */
   private rateWakeAt = Infinity;
   private lastNow: number;
@@ -514,6 +514,17 @@ export class MptcpConnection implements SubflowOwner {
   }
 
   /**
+   * The peer has our key, so it can accept MP_JOINs (RFC 8684 §3.1: the client's key reaches
+   * the server in the third ACK, which may be lost or overtaken; Linux opens further subflows
+   * only once the connection is "fully established", i.e. after the server's first DSS).
+   */
+  get keysConfirmed(): boolean {
+    if (this.role === 'server' || this.fallback) return true;
+    for (const s of this.subflows) if (s.awaitingKeyConfirmation) return false;
+    return true;
+  }
+
+  /**
    * Which subflows may carry data now: established and not stale, allowed by the policy, and
    * of the best rank (tier; a peer's backup wish counts as tier 1) among such subflows. A tier
    * is used only while every path of the better tiers is down or stale (a path held back by
@@ -549,6 +560,7 @@ export class MptcpConnection implements SubflowOwner {
     if (n <= 0) return this.fallback || this.scheduler.redundant ? null : this.opportunisticReinjection(s, room);
     if (ask) {
       const ctx = this.schedCtx;
+      ctx.now = now;
       ctx.pendingBytes = queuedEnd - this.sndNxt;
       ctx.windowFree = this.peerWindowRight - this.sndNxt;
       if (!this.scheduler.allow(s, this.subflows, ctx)) return null;
@@ -601,6 +613,10 @@ export class MptcpConnection implements SubflowOwner {
   private opportunisticReinjection(s: Subflow, room: number): ScheduledChunk | null {
     const mine = s.srtt;
     if (mine === undefined || !s.usable) return null;
+    if (this.scheduler.allowCopy) {
+      this.schedCtx.now = this.lastNow;
+      if (!this.scheduler.allowCopy(s, this.subflows, this.schedCtx)) return null;
+    }
     let best = Infinity;
     let bestEnd = 0;
     let blocker: Subflow | null = null;

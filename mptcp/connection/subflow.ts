@@ -118,6 +118,11 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   private mpcUnconfirmed = false;
   /** A DSS arrived on this subflow (so a segment without one means options are stripped). */
   private sawDss = false;
+
+  /** MP_CAPABLE initiator whose peer has not yet shown (by a DSS) that it has our key. */
+  get awaitingKeyConfirmation(): boolean {
+    return this.mpcUnconfirmed;
+  }
   private synsSent = 0;
   private sentPlainSyn = false;
   /**
@@ -175,6 +180,11 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
 
   sendRoom(): number {
     return this.rateBlocked ? 0 : this.tcp.sendRoom();
+  }
+
+  /** Payload bytes it put on the wire: what the scheduler gave it plus TCP retransmissions. */
+  get wireBytes(): number {
+    return this.scheduledBytes + this.tcp.retransmittedBytes;
   }
 
   get cwnd(): number {

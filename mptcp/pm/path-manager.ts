@@ -13,6 +13,10 @@ import type { MptcpConnection } from '../connection/connection.js';
 import type { MptcpConfig, MptcpEvent } from '../connection/mptcp-types.js';
 import type { Subflow } from '../connection/subflow.js';
 
+/** How long joins wait for the server's first DSS at most: this many handshake RTTs, and at least JOIN_HOLD_MIN_MS. */
+const JOIN_HOLD_RTTS = 3;
+const JOIN_HOLD_MIN_MS = 20;
+
 export interface LocalPath {
   address: Uint8Array;
   /** Ask the peer to use this path only when no regular one works (MP_JOIN B flag). */
@@ -44,6 +48,12 @@ export class ClientPathManager {
   private initialLocal: Uint8Array | null = null;
   private nextAttemptAt = Infinity;
   private established = false;
+  /**
+   * Joins wait until the server has shown it has our key (its first DSS), or until this time:
+   * a join SYN that overtakes the third ACK is refused (the server cannot check its HMAC) and
+   * would cost a rejoin delay. The limit covers a server that never sends.
+   */
+  private joinHoldUntil = 0;
 
   constructor(
     private readonly opener: SubflowOpener,
@@ -91,6 +101,7 @@ export class ClientPathManager {
         this.nextAttemptAt = Infinity;
         const winner = this.conn.subflows.find((s) => s.role === 'mpc-initiator' && s.phase === 'active');
         if (winner) this.initialLocal = winner.local;
+        this.joinHoldUntil = now + Math.max(JOIN_HOLD_MIN_MS, JOIN_HOLD_RTTS * (winner?.srtt ?? 0));
         for (const p of this.paths) {
           if (p.subflow && p.subflow !== winner && p.subflow.role === 'mpc-initiator') {
             p.subflow.fail(now, 'another path connected first', 0);
@@ -150,7 +161,7 @@ export class ClientPathManager {
     let t = Infinity;
     if (this.conn.fallback) return t;
     for (const p of this.paths) if (!p.subflow && p.retryAt < t) t = p.retryAt;
-    return t;
+    return this.conn.keysConfirmed ? t : Math.max(t, this.joinHoldUntil);
   }
 
   handleTimeout(now: number): void {
@@ -160,6 +171,7 @@ export class ClientPathManager {
       return;
     }
     if (this.conn.fallback) return;
+    if (now < this.joinHoldUntil && !this.conn.keysConfirmed) return;
     for (const p of this.paths) {
       if (p.subflow || now < p.retryAt) continue;
       if (this.conn.subflows.length >= this.config.maxSubflows) {

@@ -29,12 +29,16 @@ export interface SchedulerSubflow {
   readonly weight: number;
   /** Bytes the scheduler has given it (new data and reinjections) since the connection began. */
   readonly scheduledBytes: number;
+  /** Payload bytes it put on the wire: scheduledBytes plus its TCP retransmissions. */
+  readonly wireBytes: number;
   /** Its path's rate cap holds it back now (no room, whatever its window says). */
   readonly rateBlocked: boolean;
 }
 
 /** Connection-level facts a decision may use; one object per connection, refreshed per call. */
 export interface SchedulerContext {
+  /** The connection's clock (ms). */
+  now: number;
   /** Data waiting to be scheduled at the connection level (bytes). */
   pendingBytes: number;
   /** Bytes the peer's connection-level receive window still admits beyond what was sent. */
@@ -50,6 +54,12 @@ export interface Scheduler {
   readonly redundant: boolean;
   /** May `candidate` (eligible) take new data now? `subflows` are all of the connection's. */
   allow(candidate: SchedulerSubflow, subflows: readonly SchedulerSubflow[], ctx: SchedulerContext): boolean;
+  /**
+   * May `candidate` send an opportunistic copy of data a slower subflow holds (head-of-line
+   * repair, not new data)? Absent: yes. A scheduler whose shares are a contract (weighted)
+   * counts copies in the share and refuses one that would break it.
+   */
+  allowCopy?(candidate: SchedulerSubflow, subflows: readonly SchedulerSubflow[], ctx: SchedulerContext): boolean;
 }
 
 export const SCHEDULERS = ['lowest-rtt', 'ecf', 'blest', 'round-robin', 'weighted', 'redundant'] as const;

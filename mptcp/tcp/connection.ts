@@ -268,6 +268,11 @@ export class TcpConnection {
     return this.rtt.rto;
   }
   /** Congestion window in bytes. */
+  /** Payload bytes sent again (retransmissions), without copying the stats. */
+  get retransmittedBytes(): number {
+    return this.st.retransmittedBytes;
+  }
+
   get congestionWindow(): number {
     return this.cc.cwnd;
   }

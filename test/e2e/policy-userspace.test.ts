@@ -98,6 +98,16 @@ function describeOwnView(now: OwnView, since: OwnView): string {
   return `client ${['A', 'B'].map((p) => at(now.client, since.client, p)).join('; ')} | aggregator ${[ADDR.client1, ADDR.client2].map((p) => at(now.agg, since.agg, p)).join('; ')}`;
 }
 
+/**
+ * The aggregator's stack events since `since` that change how bytes split across paths:
+ * reinjections, silent or dead subflows, refused joins (never asserted; explains a failure).
+ */
+function describeAggEvents(now: OwnView, since: OwnView): string {
+  const delta = (name: string, labels: Record<string, string> = {}) => (promValue(now.agg, name, labels) ?? 0) - (promValue(since.agg, name, labels) ?? 0);
+  const events = ['silent_subflows', 'dead_subflows', 'joins_refused', 'penalizations'].map((e) => `${e} ${delta('mptcp_events_total', { event: e })}`);
+  return `aggregator: reinjected ${mib(delta('mptcp_reinjected_bytes_total'))} MiB, ${events.join(', ')}`;
+}
+
 /** One line per path: wire bytes both ways, packets, and the payload bound. */
 function describeLinks(links: readonly LinkCounters[]): string {
   return links.map((c, i) => `${i === 0 ? 'A' : 'B'} rx ${mib(c.rxBytes)} MiB (${c.rxPackets} pkts, payload <= ${mib(payloadAtMost(c, 'rx'))}) tx ${mib(c.txBytes)} MiB`).join('; ');
@@ -190,14 +200,16 @@ describe.skipIf(skip)('policy effects over userspace MPTCP, measured by the clie
   it('weights: scheduler weighted, A 3 and B 1: a 64 MiB download splits 3:1 within 10%', async () => {
     await useClient(`scheduler: weighted\n${pathsYaml('weight: 3', 'weight: 1')}`);
     const size = 64 * MiB;
+    const view0 = await ownView();
     const c0 = readLinkCounters(NS.client, [DEV_A, DEV_B]);
     const t0 = Date.now();
     const r = await curlIn([...socks, url(8080, `/bytes/${size}`)], 60);
     const ms = Date.now() - t0;
     const links = readLinkCounters(NS.client, [DEV_A, DEV_B]).map((c, i) => countersDelta(c0[i], c));
+    const view = await ownView();
     const ratio = links[0].rxBytes / links[1].rxBytes;
     const payloadRatio = payloadAtMost(links[0], 'rx') / payloadAtMost(links[1], 'rx');
-    console.log(`e2e policy weights: 64 MiB in ${ms} ms (${mbit(size, ms).toFixed(1)} Mbit/s); ${describeLinks(links)}; A:B ${ratio.toFixed(2)} (wire bytes), ${payloadRatio.toFixed(2)} (payload bounds)`);
+    console.log(`e2e policy weights: 64 MiB in ${ms} ms (${mbit(size, ms).toFixed(1)} Mbit/s); ${describeLinks(links)}; A:B ${ratio.toFixed(2)} (wire bytes), ${payloadRatio.toFixed(2)} (payload bounds); ${describeOwnView(view, view0)}; ${describeAggEvents(view, view0)}`);
     expect(r.stderr).toBe('');
     expect(sha256(r.stdout)).toBe(sha256(body(size)));
     expect(ratio).toBeGreaterThanOrEqual(3 * 0.9);

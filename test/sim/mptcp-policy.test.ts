@@ -31,6 +31,8 @@ interface Run {
   client: MptcpApp;
   server: MptcpApp;
   conn: MptcpConnection;
+  /** The server's connection (it sends the downloads). */
+  serverConn: MptcpConnection;
   /** Wire bytes (TCP payload, both directions) per path, counted from the links. */
   pathBytes(): number[];
   /** Data bytes sent by each end on each path (first transmissions), [client, server]. */
@@ -78,6 +80,7 @@ function transfer(o: { seed: number; paths: Partial<LinkConfig>[]; up: number; d
     client,
     server,
     conn,
+    serverConn: serverConn as unknown as MptcpConnection,
     elapsedMs: p.sim.now,
     pathBytes: () => p.links.map((l) => l.forward.counters.deliveredBytes + l.reverse.counters.deliveredBytes),
     dataSent: probe,
@@ -139,6 +142,26 @@ describe('policy in the simulator: weights, caps, disabled paths, redundancy', (
       expect(ratio).toBeGreaterThan(2.7);
       expect(ratio).toBeLessThan(3.3);
     }
+  });
+
+  it('weights 3:1 hold on the wire when the heavier path queues deeply (copies and retransmissions count in the share; B joins at once)', () => {
+    // As in the lab: two equal fast links, A given 3/4 so it saturates and its queue (and RTT)
+    // grows while B idles at a short RTT. B may copy A's blocking data (head-of-line repair),
+    // but only within its share, or the bytes on the wire stop following the weights.
+    const deep: Partial<LinkConfig>[] = [
+      { delayMs: 1, rateBitsPerSec: 100e6, queueLimitBytes: 1_500_000 },
+      { delayMs: 1, rateBitsPerSec: 100e6, queueLimitBytes: 1_500_000 },
+    ];
+    const r = transfer({ seed: 17, paths: deep, up: 1_000_000, down: 64_000_000, scheduler: 'weighted', uses: [{ weight: 3 }, { weight: 1 }] });
+    const wire = r.pathBytes();
+    const [, s] = r.dataSent();
+    const ratio = wire[0] / wire[1];
+    console.log(`weighted 3:1, deep queues: wire A:B ${ratio.toFixed(3)} (A ${wire[0]}, B ${wire[1]}), first transmissions ${(s[0] / s[1]).toFixed(3)}, server reinjected ${r.serverConn.counters.reinjectedBytes} B, joins refused ${r.serverConn.counters.joinsRefused}, in ${r.elapsedMs.toFixed(0)} ms`);
+    expect(ratio).toBeGreaterThan(2.7);
+    expect(ratio).toBeLessThan(3.3);
+    // B joined at once: its join did not overtake the third ACK (which carries our key) and
+    // get refused, leaving A alone through a rejoin delay.
+    expect(r.serverConn.counters.joinsRefused).toBe(0);
   });
 
   it('a rate cap holds the path to the cap (within 10%) while the other path takes the rest', () => {

@@ -12,15 +12,15 @@ import { RoundRobinScheduler, WeightedScheduler } from '../../../mptcp/sched/wei
 
 interface TestSubflow extends SchedulerSubflow {
   eligible: boolean;
-  scheduledBytes: number;
+  wireBytes: number;
   room: number;
 }
 
 const sf = (id: number, srtt: number | undefined, room: number, o: Partial<TestSubflow> = {}): TestSubflow => {
-  const s: TestSubflow = { id, srtt, eligible: true, cwnd: 14_600, mss: 1400, weight: 1, scheduledBytes: 0, rateBlocked: false, room, sendRoom: () => s.room, ...o };
+  const s: TestSubflow = { id, srtt, eligible: true, cwnd: 14_600, mss: 1400, weight: 1, scheduledBytes: 0, wireBytes: 0, rateBlocked: false, room, sendRoom: () => s.room, ...o };
   return s;
 };
-const ctx = (pendingBytes: number, windowFree = 1 << 30): SchedulerContext => ({ pendingBytes, windowFree });
+const ctx = (pendingBytes: number, windowFree = 1 << 30, now = 0): SchedulerContext => ({ now, pendingBytes, windowFree });
 
 describe('LowestRttScheduler', () => {
   const s = new LowestRttScheduler();
@@ -102,7 +102,7 @@ describe('RoundRobinScheduler', () => {
     for (let i = 0; i < 100; i++) {
       for (const x of [a, b]) {
         if (s.allow(x, [a, b], ctx(1))) {
-          x.scheduledBytes += 1400;
+          x.wireBytes += 1400;
           given[x.id - 1]++;
           break;
         }
@@ -112,8 +112,8 @@ describe('RoundRobinScheduler', () => {
   });
   it('is work-conserving: a subflow with room does not wait for a full one', () => {
     const s = new RoundRobinScheduler();
-    const a = sf(1, 10, 0, { scheduledBytes: 0 });
-    const b = sf(2, 80, 5000, { scheduledBytes: 1_000_000 });
+    const a = sf(1, 10, 0, { wireBytes: 0 });
+    const b = sf(2, 80, 5000, { wireBytes: 1_000_000 });
     expect(s.allow(b, [a, b], ctx(1))).toBe(true);
   });
 });
@@ -127,30 +127,77 @@ describe('WeightedScheduler', () => {
       // Either may ask first; whoever is allowed takes a segment.
       const first = i % 2 === 0 ? a : b;
       const second = first === a ? b : a;
-      if (s.allow(first, [a, b], ctx(1))) first.scheduledBytes += 1400;
-      else if (s.allow(second, [a, b], ctx(1))) second.scheduledBytes += 1400;
+      if (s.allow(first, [a, b], ctx(1))) first.wireBytes += 1400;
+      else if (s.allow(second, [a, b], ctx(1))) second.wireBytes += 1400;
     }
-    const ratio = a.scheduledBytes / b.scheduledBytes;
+    const ratio = a.wireBytes / b.wireBytes;
     expect(ratio).toBeGreaterThan(2.9);
     expect(ratio).toBeLessThan(3.1);
     // b has no room: a may run ahead only by the slack, then waits.
     b.room = 0;
     let extra = 0;
     while (s.allow(a, [a, b], ctx(1)) && extra < 10_000) {
-      a.scheduledBytes += 1400;
+      a.wireBytes += 1400;
       extra++;
     }
     expect(extra).toBeLessThan(10_000);
     expect(extra * 1400).toBeLessThanOrEqual(3 * 64 * 1024 + 3 * 1400 * 2);
   });
+  it('counts opportunistic copies in the share: a subflow under its share may copy, one at its share may not', () => {
+    const s = new WeightedScheduler();
+    const a = sf(1, 100, 0, { weight: 3 });
+    const b = sf(2, 2, 5000, { weight: 1 });
+    expect(s.allowCopy(b, [a, b], ctx(1))).toBe(true);
+    let copies = 0;
+    while (s.allowCopy(b, [a, b], ctx(1)) && copies < 10_000) {
+      b.wireBytes += 1400;
+      copies++;
+    }
+    // b stops one slack (64 KiB per unit of weight) past a's share, whatever its room.
+    expect(copies * 1400).toBeGreaterThanOrEqual(64 * 1024);
+    expect(copies * 1400).toBeLessThanOrEqual(64 * 1024 + 1400);
+    // Once a has sent its part, b may copy again.
+    a.wireBytes += 3 * 200_000;
+    expect(s.allowCopy(b, [a, b], ctx(1))).toBe(true);
+  });
   it('a subflow that becomes eligible later starts level instead of taking everything', () => {
     const s = new WeightedScheduler();
-    const a = sf(1, 10, 5000, { weight: 1, scheduledBytes: 10_000_000 });
+    const a = sf(1, 10, 5000, { weight: 1, wireBytes: 10_000_000 });
     const b = sf(2, 10, 5000, { weight: 1, eligible: false });
     expect(s.allow(a, [a, b], ctx(1))).toBe(true);
     b.eligible = true;
     // Level start: b is not 10 MB behind, so a is still allowed (within the slack).
     expect(s.allow(a, [a, b], ctx(1))).toBe(true);
+  });
+  it('a subflow back from a brief absence keeps its debt (bounded); after a long one it starts level', () => {
+    const run = (awayMs: number, owedBytes: number) => {
+      const s = new WeightedScheduler();
+      const a = sf(1, 10, 5000, { weight: 1 });
+      const b = sf(2, 10, 5000, { weight: 1 });
+      expect(s.allow(a, [a, b], ctx(1, 1 << 30, 0))).toBe(true);
+      // a goes silent at 100 ms; b resends its data and more: b is ahead by owedBytes.
+      a.eligible = false;
+      s.allow(b, [a, b], ctx(1, 1 << 30, 100));
+      b.wireBytes += owedBytes;
+      a.eligible = true;
+      const back = 100 + awayMs;
+      // How much may a send before b, which has room, is allowed again?
+      let sent = 0;
+      while (!s.allow(b, [a, b], ctx(1, 1 << 30, back)) && sent < 100_000_000) {
+        expect(s.allow(a, [a, b], ctx(1, 1 << 30, back))).toBe(true);
+        a.wireBytes += 1400;
+        sent += 1400;
+      }
+      return sent;
+    };
+    // Brief (300 ms): a is owed 500 kB and gets it back before b goes on.
+    expect(run(300, 500_000)).toBeGreaterThanOrEqual(500_000 - 64 * 1024 - 1400);
+    // Brief but owed 5 MB: at most 1 MiB per unit of weight is kept.
+    const capped = run(300, 5_000_000);
+    expect(capped).toBeGreaterThanOrEqual(1024 * 1024 - 64 * 1024 - 1400);
+    expect(capped).toBeLessThanOrEqual(1024 * 1024 + 1400);
+    // Long (5 s): level start, b goes on at once.
+    expect(run(5000, 5_000_000)).toBe(0);
   });
 });
 
