@@ -108,6 +108,19 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
   const ours = (o: Record<string, unknown>) => nsShell(pair.ours, `node ${PEERS}/our-mptcp-peer.mjs '${JSON.stringify(o)}'`, 240_000).then((t) => lastJson<OurResult>(t));
   const kip = (...args: string[]) => pair.exec(pair.kernel, 'ip', args);
 
+  /** Both peers' results; when either fails, an error that carries both sides' reports. */
+  async function bothOrReport<K, O extends { error?: string | null }>(kernelSide: Promise<K>, ourSide: Promise<O>): Promise<[K, O]> {
+    // Our peer gives up on a stalled transfer (its watchdog): stop the kernel side too.
+    const ours = ourSide.then((r) => {
+      if (r.error) for (const p of live) killGroup(p);
+      return r;
+    });
+    const [k, o] = await Promise.allSettled([kernelSide, ours]);
+    if (k.status === 'fulfilled' && o.status === 'fulfilled') return [k.value, o.value];
+    const side = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? JSON.stringify(r.value).slice(0, 2000) : String(r.reason));
+    throw new Error(`kernel side: ${side(k)}\nour side: ${side(o)}`);
+  }
+
   function kernelDelta(before: Record<string, number>): Record<string, number> {
     const after = pair.mptcpCounters(pair.kernel);
     const d: Record<string, number> = {};
@@ -146,7 +159,7 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     await new Promise((r) => setTimeout(r, 300));
     const client = ours({ mode: 'connect', locals: opts.locals ?? [{ address: a(0) }, { address: a(1) }], remotes: opts.remotes ?? [k0], port: p, send: size, seed: up, checksums: opts.checksums, actions: opts.actions });
     if (opts.during) await opts.during();
-    const [k, o] = await Promise.all([server, client]);
+    const [k, o] = await bothOrReport(server, client);
     expect(o.error ?? null).toBeNull();
     expect(k).toMatchObject({ bytes: size, sha256: digest(size, up) });
     expect(o).toMatchObject({ bytes: size, sha256: digest(size, down) });
@@ -167,7 +180,7 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
     const listener = ours({ mode: 'listen', locals: (opts.ourLocals ?? [a0]).map((address) => ({ address })), port: p, send: size, seed: down, announce: opts.announce });
     await new Promise((r) => setTimeout(r, 500));
     const client = kernel('connect', a0, p, size, up);
-    const [o, k] = await Promise.all([listener, client]);
+    const [k, o] = await bothOrReport(client, listener);
     expect(o.error ?? null).toBeNull();
     expect(o).toMatchObject({ bytes: size, sha256: digest(size, up) });
     expect(k).toMatchObject({ bytes: size, sha256: digest(size, down) });

@@ -57,13 +57,42 @@ const sampler = setInterval(() => {
 const debug = process.env.MPTCP_DEBUG
   ? setInterval(() => process.stderr.write(`debug ${Math.round(performance.now())} ${JSON.stringify({ pm: stack.pathManager(sock.connection)?.describe(), timeout: Math.round(stack.pollTimeout() - performance.now()), subflows: sock.subflows(true).map((s) => [s.id, s.local, s.phase, s.tcp.state, s.closeReason]) })}\n`), 250)
   : null;
+/** What the connection looks like now, for a report when it stops making progress. */
+const describeState = () =>
+  JSON.stringify({
+    pm: stack.pathManager(sock.connection)?.describe(),
+    timeoutMs: Math.round(stack.pollTimeout() - performance.now()),
+    closed: sock.connection.isClosed,
+    fallback: sock.fallback,
+    counters: Object.fromEntries(Object.entries(stack.counters).filter(([, v]) => v !== 0)),
+    subflows: sock.subflows(true).map((s) => ({ id: s.id, local: s.local, remote: s.remote, phase: s.phase, tcp: s.tcp.state, sent: s.dataBytesSent, received: s.dataBytesReceived, closeReason: s.closeReason, retrans: s.tcp.retransmittedSegments, srtt: s.tcp.srttMs })),
+  });
+const STALL_MS = 30_000;
 const result = await new Promise((resolve) => {
   const h = createHash('sha256');
   let n = 0;
+  // A transfer that stops moving for STALL_MS ends with a report of where it stood, instead
+  // of waiting for the test's timeout with nothing to show.
+  let lastProgress = -1;
+  let lastProgressAt = Date.now();
+  const watchdog = setInterval(() => {
+    const progress = n + sock.subflows(true).reduce((t, s) => t + s.dataBytesSent + s.dataBytesReceived, 0);
+    if (progress !== lastProgress) {
+      lastProgress = progress;
+      lastProgressAt = Date.now();
+    } else if (Date.now() - lastProgressAt > STALL_MS) {
+      clearInterval(watchdog);
+      process.stderr.write(`stalled for ${STALL_MS} ms after ${n} bytes received: ${describeState()}\n`);
+      finish(`stalled after ${n} bytes received`);
+    }
+  }, 1000);
   let sent = false;
   let received = false;
   let aborted = false;
-  const finish = (error) => resolve({ bytes: n, sha256: error ? null : h.digest('hex'), error });
+  const finish = (error) => {
+    clearInterval(watchdog);
+    resolve({ bytes: n, sha256: error ? null : h.digest('hex'), error });
+  };
   const done = () => sent && received && finish(null);
   sock.on('data', (d) => {
     h.update(d);
