@@ -19,7 +19,8 @@
  * per RTT anyway. A member counts in the aggregates once it has an RTT estimate (Linux: an
  * established subflow with srtt != 0); with at most one counted member every algorithm is Reno.
  */
-import { initialWindow, slowStartIncrease, type CongestionControl } from '../tcp/congestion.js';
+import { initialWindow, slowStartAck, type CongestionControl } from '../tcp/congestion.js';
+import { HyStart } from '../tcp/hystart.js';
 
 export type CoupledAlgorithm = 'lia' | 'olia' | 'balia';
 /** Every congestion control an MPTCP connection may use for its subflows. */
@@ -61,6 +62,7 @@ export abstract class CoupledMember implements GroupMember {
   /** Acknowledged bytes in congestion avoidance not yet turned into a window step. */
   protected ackedInCa = 0;
   private left = false;
+  private readonly hy = new HyStart();
 
   constructor(
     readonly mss: number,
@@ -78,8 +80,9 @@ export abstract class CoupledMember implements GroupMember {
     if (rttMs !== undefined && rttMs > 0) this.srtt = this.srtt === 0 ? rttMs : this.srtt + (rttMs - this.srtt) * RTT_GAIN;
     this.onAcked(acked);
     if (this.cwnd < this.ssthresh) {
-      // RFC 6356 §3: slow start is unchanged (here: byte counting as congestion.ts).
-      this.cwnd += slowStartIncrease(acked, this.mss);
+      // RFC 6356 §3: slow start is single-path TCP's (byte counting and HyStart++ as congestion.ts).
+      this.cwnd = slowStartAck(this.hy, this.cwnd, this.ssthresh, acked, this.mss, rttMs);
+      if (this.hy.takeExit()) this.ssthresh = this.cwnd;
       this.coupling.markChanged();
       return;
     }

@@ -2,8 +2,11 @@
  * Congestion control behind one interface, so that a multipath coupled controller (RFC 6356
  * LIA and successors, which need to see sibling subflows) can implement it later. Windows are
  * in bytes. Implementations: NewReno (RFC 5681 with Appropriate Byte Counting, RFC 3465) and
- * CUBIC (RFC 9438). Initial window 10 segments (RFC 6928).
+ * CUBIC (RFC 9438). Initial window 10 segments (RFC 6928). The initial slow start of every
+ * controller ends early by HyStart++ (RFC 9406, hystart.ts) when the RTT starts to grow.
  */
+import { HyStart } from './hystart.js';
+
 export interface CongestionControl {
   readonly name: string;
   readonly cwnd: number;
@@ -39,19 +42,32 @@ export function slowStartIncrease(acked: number, mss: number): number {
   return Math.min(acked, 16 * mss);
 }
 
+/**
+ * One acknowledgement in slow start: the window after it, with HyStart++ in the initial slow
+ * start (ssthresh still infinite). When `hy.takeExit()` then says slow start is over, the
+ * controller makes that window its ssthresh.
+ */
+export function slowStartAck(hy: HyStart, cwnd: number, ssthresh: number, acked: number, mss: number, rttMs: number | undefined): number {
+  const inc = slowStartIncrease(acked, mss);
+  if (ssthresh !== Infinity) return cwnd + inc;
+  return cwnd + hy.onSlowStartAck(cwnd, acked, inc, rttMs);
+}
+
 export class NewReno implements CongestionControl {
   readonly name = 'newreno';
   cwnd: number;
   ssthresh = Infinity;
   private ackedInCa = 0;
+  private readonly hy = new HyStart();
 
   constructor(private readonly mss: number) {
     this.cwnd = initialWindow(mss);
   }
 
-  onAck(_now: number, acked: number): void {
+  onAck(_now: number, acked: number, rttMs?: number): void {
     if (this.cwnd < this.ssthresh) {
-      this.cwnd += slowStartIncrease(acked, this.mss);
+      this.cwnd = slowStartAck(this.hy, this.cwnd, this.ssthresh, acked, this.mss, rttMs);
+      if (this.hy.takeExit()) this.ssthresh = this.cwnd;
       return;
     }
     // Congestion avoidance: one MSS per cwnd of acknowledged bytes (RFC 5681 §3.1, eq. 3).
@@ -87,6 +103,7 @@ export class Cubic implements CongestionControl {
   private ackedSinceEst = 0;
   private static readonly C = 0.4;
   private static readonly BETA = 0.7;
+  private readonly hy = new HyStart();
 
   constructor(private readonly mss: number) {
     this.cwnd = initialWindow(mss);
@@ -94,7 +111,8 @@ export class Cubic implements CongestionControl {
 
   onAck(now: number, acked: number, rttMs: number | undefined): void {
     if (this.cwnd < this.ssthresh) {
-      this.cwnd += slowStartIncrease(acked, this.mss);
+      this.cwnd = slowStartAck(this.hy, this.cwnd, this.ssthresh, acked, this.mss, rttMs);
+      if (this.hy.takeExit()) this.ssthresh = this.cwnd;
       return;
     }
     const seg = this.cwnd / this.mss;

@@ -104,7 +104,7 @@ describe('one subflow: every coupled algorithm is Reno', () => {
           const acked = 1 + Math.floor(r.nextFloat() * 3 * 1448);
           const rtt = 20 + r.nextFloat() * 80;
           cc.onAck(now, acked, rtt);
-          reno.onAck(now, acked);
+          reno.onAck(now, acked, rtt);
         }
         expect(cc.cwnd).toBe(reno.cwnd);
         expect(cc.ssthresh).toBe(reno.ssthresh);
