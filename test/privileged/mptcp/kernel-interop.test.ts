@@ -97,6 +97,8 @@ describe.skipIf(skip)('userspace MPTCP against the Linux kernel over two paths',
       p.on('close', (code) => {
         clearTimeout(timer);
         live.delete(p);
+        // A peer that finished but had something to report (our peer's stall reports).
+        if (code === 0 && /stalled|did not take everything/.test(err)) console.error(`${ns}: ${err.trim()}`);
         if (code === 0) resolve(out);
         else reject(new Error(`${ns}: \`${script}\` exited ${code}\n${err}\n${out}`));
       });

@@ -131,7 +131,10 @@ const result = await new Promise((resolve) => {
 
 // Stay until the peer has everything (both DATA_FINs, subflow FINs), at most 5 s.
 const until = Date.now() + 5000;
-while (Date.now() < until && !(sock.connection.isClosed && sock.connection.subflows.every((s) => ['TIME_WAIT', 'CLOSED', 'FIN_WAIT_2'].includes(s.tcp.state)))) await new Promise((r) => setTimeout(r, 5));
+const peerHasAll = () => sock.connection.isClosed && sock.connection.subflows.every((s) => ['TIME_WAIT', 'CLOSED', 'FIN_WAIT_2'].includes(s.tcp.state));
+while (Date.now() < until && !peerHasAll()) await new Promise((r) => setTimeout(r, 5));
+// Leaving now resets the peer: say where the connection stood.
+if (!peerHasAll()) process.stderr.write(`the peer did not take everything within 5 s: ${describeState()}\n`);
 await new Promise((r) => setTimeout(r, 200));
 const counters = Object.fromEntries(Object.entries(stack.counters).filter(([, v]) => v !== 0));
 const subflows = sock.subflows(true).map((s) => ({ id: s.id, local: s.local, remote: s.remote, backup: s.backup, localBackup: s.localBackup, sent: s.dataBytesSent, received: s.dataBytesReceived, closeReason: s.closeReason, retrans: s.tcp.retransmittedSegments, srtt: s.tcp.srttMs }));
