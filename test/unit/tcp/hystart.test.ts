@@ -33,7 +33,7 @@ function rounds(rtts: number[]): { cwnd: number[]; exitRound: number; css: boole
 
 describe('HyStart++', () => {
   it('a flat RTT: standard slow start (the window doubles each round), never an exit', () => {
-    const r = rounds(Array(8).fill(20));
+    const r = rounds(new Array<number>(8).fill(20));
     expect(r.exitRound).toBe(-1);
     for (let i = 1; i < r.cwnd.length; i++) expect(r.cwnd[i] / r.cwnd[i - 1]).toBeCloseTo(2, 1);
   });
