@@ -311,6 +311,14 @@ export class MptcpConnection implements SubflowOwner {
       this.enterClosed({ type: 'reset', reason: this.state === 'connecting' ? connectFailure(s.closeReason) : 'peer-reset' });
       return;
     }
+    if (this.subflows.length === 0 && this.state === 'established' && peerEnded(s) && this.rx.finConsumed && this.dataFinSeq >= 0 && this.sndUna >= this.dataFinSeq) {
+      // Every byte is delivered both ways (we have the peer's DATA_FIN, it acknowledged all our
+      // data) and only the acknowledgement of our DATA_FIN is missing: a peer that resets its
+      // last subflow now is done, not failing (a subflow RST is not a connection reset, §3.5).
+      // Closing, not resetting, keeps what the application has not read yet.
+      this.enterClosed({ type: 'closed' });
+      return;
+    }
     if (this.subflows.length === 0 && this.state === 'established' && peerEnded(s)) {
       // The peer reset our last subflow (a RST, with or without MP_TCPRST) or refused a join
       // to this connection: it has no more use for it. Waiting for a rejoin would only delay
@@ -361,7 +369,7 @@ export class MptcpConnection implements SubflowOwner {
     const others = (s: Subflow) => this.subflows.some((o) => o !== s && o.usable);
     for (const s of this.subflows) {
       const timeouts = s.tcp.consecutiveTimeouts;
-      if (s.phase === 'active' && timeouts >= this.config.subflowDeadAfterTimeouts && others(s)) {
+      if (s.phase === 'active' && timeouts >= this.config.subflowDeadAfterTimeouts && now - s.tcp.lastReceivedAt >= this.config.subflowDeadAfterMs && others(s)) {
         this.counters.deadSubflows++;
         s.fail(now, `dead: ${timeouts} retransmission timeouts`, TcpRstReason.UNACCEPTABLE_PERFORMANCE);
         continue;
@@ -378,6 +386,9 @@ export class MptcpConnection implements SubflowOwner {
         s.stale = true;
         if (others(s)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
       } else if (!stale && s.stale) s.stale = false;
+      // Given up on for now: probe it at least every deadPathProbeMs (RTO backoff would leave
+      // a recovered path unused for seconds after a long outage).
+      s.tcp.capRetransmissionTimeout(now, (s.silent || s.stale) && others(s) ? this.config.deadPathProbeMs : Infinity);
     }
     // Queued reinjections go out when an eligible subflow next has window space (the host
     // polls every subflow for segments). Asking subflows for pure ACKs here would answer every

@@ -43,9 +43,12 @@ export interface MptcpConfig {
    * manager opens the path again with backoff. Until then a stale subflow stays (as in Linux):
    * a short outage ends with its next retransmission, and the peer keeps its state too (Linux
    * refuses a new join while it still holds the old subflow). 6 timeouts from a 200 ms RTO
-   * take about 13 s.
+   * take about 13 s. It must also have heard nothing for subflowDeadAfterMs: a silent or stale
+   * subflow is probed every deadPathProbeMs, so its timeouts come faster than backoff's.
    */
   subflowDeadAfterTimeouts: number;
+  /** See subflowDeadAfterTimeouts: about what 6 backed-off timeouts take from a 200 ms RTO. */
+  subflowDeadAfterMs: number;
   /**
    * From this many retransmission timeouts in a row a subflow is stale: the scheduler avoids
    * it and all its unacknowledged data is reinjected (Linux: net.mptcp.stale_loss_cnt = 4).
@@ -58,6 +61,13 @@ export interface MptcpConfig {
    * reinjected; its next incoming segment brings it back. 0 turns this off.
    */
   silentPathMs: number;
+  /**
+   * A silent or stale subflow (its data resent on other paths) retransmits at least this often
+   * (ms), whatever its RTO backoff says, so a path that recovers is back within about this
+   * long instead of after the next backed-off timeout (seconds after a long outage). Its
+   * timeouts still count towards subflowDeadAfterTimeouts. Infinity: plain RFC 6298 backoff.
+   */
+  deadPathProbeMs: number;
   /**
    * Halve the window of a slower subflow whose data blocks the connection-level window (NSDI
    * 2012). Off by default: "slower" is judged by RTT, and in the lab a download whose fast-RTT
@@ -80,8 +90,10 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   maxRejoinDelayMs: 30_000,
   connectStaggerMs: 300,
   subflowDeadAfterTimeouts: 6,
+  subflowDeadAfterMs: 12_000,
   subflowStaleAfterTimeouts: 2,
   silentPathMs: 250,
+  deadPathProbeMs: 1000,
   penalizeBlockingSubflows: false,
 };
 

@@ -268,6 +268,17 @@ export class TcpConnection {
     return this.rtt.rto;
   }
   /** Congestion window in bytes. */
+  /**
+   * Bounds the retransmission timeout (backoff included) at `ms` (Infinity lifts it); a timer
+   * already armed further out is brought forward. For MPTCP's probing of a silent or stale
+   * subflow whose data went to other paths.
+   */
+  capRetransmissionTimeout(now: number, ms: number): void {
+    if (this.rtt.probeCapMs === ms) return;
+    this.rtt.probeCapMs = ms;
+    if (this.rtoDeadline !== Infinity && this.rtoDeadline > now + this.rtt.rto) this.rtoDeadline = now + this.rtt.rto;
+  }
+
   /** Payload bytes sent again (retransmissions), without copying the stats. */
   get retransmittedBytes(): number {
     return this.st.retransmittedBytes;

@@ -20,6 +20,12 @@ export class RttEstimator {
   private hasSample = false;
   private backoffShift = 0;
   private base: number;
+  /**
+   * An upper bound on the RTO set by the layer above (Infinity: none). MPTCP sets it on a
+   * subflow whose path it has given up on for now, so that backoff does not keep a recovered
+   * path unprobed for seconds.
+   */
+  probeCapMs = Infinity;
 
   constructor(private readonly cfg: RttConfig) {
     this.base = cfg.initialRtoMs;
@@ -49,7 +55,7 @@ export class RttEstimator {
   /** The current RTO, including backoff. */
   get rto(): number {
     const r = Math.max(this.cfg.minRtoMs, this.base) * 2 ** this.backoffShift;
-    return Math.min(this.cfg.maxRtoMs, r);
+    return Math.min(this.cfg.maxRtoMs, this.probeCapMs, r);
   }
 
   /**
