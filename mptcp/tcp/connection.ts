@@ -789,7 +789,11 @@ export class TcpConnection {
       return;
     }
     // RFC 6298 §5.4 and RFC 6675 §5.1: everything not SACKed is lost; retransmit from SND.UNA.
-    this.cc.onRetransmissionTimeout(now, this.board.pipe(this.sndUna, this.sndMax));
+    // RFC 5681 §3.1: when the timed-out segment was already retransmitted by the timer,
+    // ssthresh is held (the window is still the loss window: nothing was acknowledged since).
+    // Reducing it again would take the pipe after the last timeout (one segment) as the
+    // flight and leave ssthresh at 2 segments, so a path back from an outage crawls.
+    if (this.rtoCount === 1) this.cc.onRetransmissionTimeout(now, this.board.pipe(this.sndUna, this.sndMax));
     this.inRecovery = true;
     this.afterRto = true;
     this.recoveryPoint = this.sndMax;

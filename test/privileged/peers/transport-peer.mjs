@@ -22,7 +22,12 @@ if (o.mode === 'listen') {
 const closed = new Promise((res) => stream.once('close', res));
 const r = await exchange(stream, o.send, o.seed);
 // 'close' comes when both directions are acknowledged (both DATA_FINs): then nothing is in flight.
-await Promise.race([closed, new Promise((res) => setTimeout(res, 10_000))]);
+const inTime = await Promise.race([closed.then(() => true), new Promise((res) => setTimeout(() => res(false), 10_000))]);
+// Leaving now resets the peer: say where the connection stood.
+if (!inTime && typeof stream.subflows === 'function') {
+  const state = stream.subflows(true).map((s) => ({ id: s.id, local: s.local, remote: s.remote, phase: s.phase, tcp: s.tcp.state, sent: s.dataBytesSent, received: s.dataBytesReceived, retrans: s.tcp.retransmittedSegments, srtt: s.tcp.srttMs, cwnd: s.tcp.cwnd, stale: s.stale, closeReason: s.closeReason }));
+  process.stderr.write(`the peer did not take everything within 10 s (received ${r.bytes}): ${JSON.stringify(state)}\n`);
+}
 const subflows = typeof stream.subflows === 'function' ? stream.subflows(true).map((s) => ({ local: s.local, remote: s.remote, sent: s.dataBytesSent, received: s.dataBytesReceived })) : [];
 process.stdout.write(JSON.stringify({ ...r, subflows }) + '\n');
 await listener?.close();

@@ -125,3 +125,44 @@ describe('loss recovery efficiency', () => {
     expect(s.timeouts).toBeLessThan(s.fastRetransmits / 4);
   });
 });
+
+describe('retransmission timeouts in a row (RFC 5681 §3.1)', () => {
+  it('an outage of several RTOs reduces ssthresh once, not again at each backed-off timeout', () => {
+    let down = false;
+    let ssthreshAtFirst = -1;
+    const pair = new Pair({ timeWaitMs: 1000 }, 10, () => down);
+    const dataA = pattern(20_000_000, 3);
+    let server: App | null = null;
+    pair.b.listen(80, (c) => (server = new App(c, new Uint8Array(0), pair)));
+    const client = new App(pair.a.connect(0, A, B, 80), dataA, pair);
+    let ssthreshBefore = Infinity;
+    let ssthreshAtEnd = -1;
+    let timeoutsAtEnd = 0;
+    const done = pair.run(() => {
+      client.step();
+      server?.step();
+      const s = client.c.tcp.stats();
+      if (!down && pair.now > 500 && s.timeouts === 0) {
+        down = true; // a 3 s outage: timeouts at about 0.2, 0.6, 1.4 and 3.0 s
+        ssthreshBefore = s.cwnd; // the window before the outage (ssthresh is Infinity in slow start)
+      }
+      if (s.timeouts === 1 && ssthreshAtFirst < 0) ssthreshAtFirst = s.ssthresh;
+      if (down && pair.now > 3700) {
+        down = false;
+        ssthreshAtEnd = s.ssthresh;
+        timeoutsAtEnd = s.timeouts;
+      }
+      return client.closed && server !== null && server.closed;
+    });
+    expect(done).toBe(true);
+    expect(sha(server!.bytes)).toBe(sha(dataA));
+    expect(timeoutsAtEnd).toBeGreaterThanOrEqual(3);
+    // Reduced once from the flight at the first timeout (RFC 5681 eq. 4), then held: not
+    // recomputed from the one-segment flight of a later timeout (2 segments).
+    expect(ssthreshAtFirst).toBeGreaterThan(20 * 1460);
+    expect(ssthreshAtFirst).toBeLessThanOrEqual(ssthreshBefore);
+    expect(ssthreshAtEnd).toBe(ssthreshAtFirst);
+    console.log(`outage: ${timeoutsAtEnd} timeouts in a row; cwnd before ${ssthreshBefore}, ssthresh after the first ${ssthreshAtFirst}, after the last ${ssthreshAtEnd}`);
+  });
+});
+
