@@ -30,6 +30,10 @@ if (!inTime && typeof stream.subflows === 'function') {
 }
 const subflows = typeof stream.subflows === 'function' ? stream.subflows(true).map((s) => ({ local: s.local, remote: s.remote, sent: s.dataBytesSent, received: s.dataBytesReceived })) : [];
 process.stdout.write(JSON.stringify({ ...r, subflows }) + '\n');
+// 'close' means both DATA_FINs are acknowledged here; the peer may still wait for our last
+// ACKs and subflow FINs. Closing the transport at once would reset those subflows (as a
+// crash would), so give them a moment, as our-mptcp-peer.mjs does.
+await new Promise((res) => setTimeout(res, 300));
 await listener?.close();
 await t.close();
 process.exit(0);
