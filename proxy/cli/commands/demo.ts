@@ -272,7 +272,8 @@ async function namespaceDemo(a: DemoArgs): Promise<number> {
     say(`  curl -x http://${proxy} ${page}bytes/33554432 -o /dev/null   # 32 MiB over both paths`);
     say(`  (inside the client host: sudo ip netns exec ${topo.ns.client} curl --socks5-hostname 127.0.0.1:${PROXY_PORT} ${page})`);
     say(`Per-path bytes: ip -s -n ${topo.ns.client} link show ${topo.dev.client[0]}   (and ${topo.dev.client[1]})`);
-    say('Metrics: no Prometheus endpoint yet (issue 6); the client and aggregator print their counters when stopped.');
+    say(`Metrics and status page: inside each host, the client's on http://127.0.0.1:9464/ and the aggregator's on http://127.0.0.1:9465/`);
+    say(`  (sudo ip netns exec ${topo.ns.client} curl -s http://127.0.0.1:9464/metrics; /api/status has the JSON behind the page)`);
     say('');
     if (a.selfTest) {
       const before = topo.dev.client.map((d) => linkBytes(topo.ns.client, d).rx);
