@@ -81,8 +81,7 @@ export abstract class CoupledMember implements GroupMember {
     this.onAcked(acked);
     if (this.cwnd < this.ssthresh) {
       // RFC 6356 §3: slow start is single-path TCP's (byte counting and HyStart++ as congestion.ts).
-      this.cwnd = slowStartAck(this.hy, this.cwnd, this.ssthresh, acked, this.mss, rttMs);
-      if (this.hy.takeExit()) this.ssthresh = this.cwnd;
+      slowStartAck(this.hy, this, acked, this.mss, rttMs);
       this.coupling.markChanged();
       return;
     }

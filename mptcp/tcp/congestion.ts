@@ -42,15 +42,25 @@ export function slowStartIncrease(acked: number, mss: number): number {
   return Math.min(acked, 16 * mss);
 }
 
+/** The window state a slow-start acknowledgement changes (every controller has both). */
+export interface SlowStartWindow {
+  cwnd: number;
+  ssthresh: number;
+}
+
 /**
- * One acknowledgement in slow start: the window after it, with HyStart++ in the initial slow
- * start (ssthresh still infinite). When `hy.takeExit()` then says slow start is over, the
- * controller makes that window its ssthresh.
+ * One acknowledgement in slow start: grows `w.cwnd` by byte counting, with HyStart++ in the
+ * initial slow start (ssthresh still infinite); when HyStart++ ends slow start, that window
+ * becomes `w.ssthresh`.
  */
-export function slowStartAck(hy: HyStart, cwnd: number, ssthresh: number, acked: number, mss: number, rttMs: number | undefined): number {
+export function slowStartAck(hy: HyStart, w: SlowStartWindow, acked: number, mss: number, rttMs: number | undefined): void {
   const inc = slowStartIncrease(acked, mss);
-  if (ssthresh !== Infinity) return cwnd + inc;
-  return cwnd + hy.onSlowStartAck(cwnd, acked, inc, rttMs);
+  if (w.ssthresh !== Infinity) {
+    w.cwnd += inc;
+    return;
+  }
+  w.cwnd += hy.onSlowStartAck(w.cwnd, acked, inc, rttMs);
+  if (hy.takeExit()) w.ssthresh = w.cwnd;
 }
 
 export class NewReno implements CongestionControl {
@@ -66,8 +76,7 @@ export class NewReno implements CongestionControl {
 
   onAck(_now: number, acked: number, rttMs?: number): void {
     if (this.cwnd < this.ssthresh) {
-      this.cwnd = slowStartAck(this.hy, this.cwnd, this.ssthresh, acked, this.mss, rttMs);
-      if (this.hy.takeExit()) this.ssthresh = this.cwnd;
+      slowStartAck(this.hy, this, acked, this.mss, rttMs);
       return;
     }
     // Congestion avoidance: one MSS per cwnd of acknowledged bytes (RFC 5681 §3.1, eq. 3).
@@ -111,8 +120,7 @@ export class Cubic implements CongestionControl {
 
   onAck(now: number, acked: number, rttMs: number | undefined): void {
     if (this.cwnd < this.ssthresh) {
-      this.cwnd = slowStartAck(this.hy, this.cwnd, this.ssthresh, acked, this.mss, rttMs);
-      if (this.hy.takeExit()) this.ssthresh = this.cwnd;
+      slowStartAck(this.hy, this, acked, this.mss, rttMs);
       return;
     }
     const seg = this.cwnd / this.mss;

@@ -267,7 +267,6 @@ export class TcpConnection {
   get retransmissionTimeout(): number {
     return this.rtt.rto;
   }
-  /** Congestion window in bytes. */
   /**
    * Bounds the retransmission timeout (backoff included) at `ms` (Infinity lifts it); a timer
    * already armed further out is brought forward. For MPTCP's probing of a silent or stale
@@ -284,6 +283,7 @@ export class TcpConnection {
     return this.st.retransmittedBytes;
   }
 
+  /** Congestion window in bytes. */
   get congestionWindow(): number {
     return this.cc.cwnd;
   }

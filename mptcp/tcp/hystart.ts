@@ -43,7 +43,8 @@ export class HyStart {
   /**
    * The window growth for `increase` bytes (what standard slow start would add for this
    * acknowledgement) of `acked` acknowledged bytes at window `cwnd`, with this ACK's RTT
-   * sample (ms) if any. Afterwards `takeExit()` says whether slow start is over.
+   * sample (ms) if any. Afterwards `takeExit()` says whether slow start is over
+   * (congestion.ts slowStartAck does both).
    */
   onSlowStartAck(cwnd: number, acked: number, increase: number, rttMs: number | undefined): number {
     if (this.roundBytes === 0) this.roundBytes = cwnd;

@@ -12,7 +12,7 @@ import type { MptcpConfig } from '../../mptcp/connection/mptcp-types.js';
 import { DEFAULT_MPTCP_CONFIG } from '../../mptcp/connection/mptcp-types.js';
 import { SCHEDULERS } from '../../mptcp/sched/scheduler.js';
 import type { LinkConfig } from '../../mptcp/sim/index.js';
-import { makePair, MptcpApp, pattern } from './mptcp-harness.js';
+import { makePair, startDownload } from './mptcp-harness.js';
 
 interface GridCase {
   name: string;
@@ -35,11 +35,7 @@ const GRID: GridCase[] = [
 /** Download goodput (bit/s) between 1 s and 6 s of a bulk transfer over `paths`. */
 function goodput(seed: number, paths: Partial<LinkConfig>[], mptcp: Partial<MptcpConfig>): number {
   const p = makePair({ seed, paths, clientMptcp: mptcp, serverMptcp: mptcp });
-  const down = pattern(60_000_000, seed);
-  p.server.stack.listen(80, (c) => p.server.apps.push(new MptcpApp(c, down)));
-  const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });
-  const app = new MptcpApp(conn, new Uint8Array(0));
-  p.client.apps.push(app);
+  const { app } = startDownload(p, 60_000_000, seed);
   let at1 = 0;
   p.sim.at(1000, () => (at1 = app.receivedBytes));
   p.sim.runWhile(() => p.sim.now < 6000 && app.error === null, 6000);

@@ -126,3 +126,27 @@ export function makePair(o: PairOptions): Pair {
   });
   return { sim, client, server, clientAddresses, serverAddresses, links };
 }
+
+export interface Download {
+  /** The client's application (it uploads nothing and reads everything). */
+  app: MptcpApp;
+  /** The server's connection once it accepted (null before). */
+  server: () => MptcpConnection | null;
+}
+
+/**
+ * A bulk download on `p`: the server sends `bytes` of seeded data on port 80, the client
+ * connects over every path and reads. Run `p.sim` to move it.
+ */
+export function startDownload(p: Pair, bytes: number, seed: number): Download {
+  let server: MptcpConnection | null = null;
+  const data = pattern(bytes, seed);
+  p.server.stack.listen(80, (c) => {
+    server = c;
+    p.server.apps.push(new MptcpApp(c, data));
+  });
+  const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });
+  const app = new MptcpApp(conn, new Uint8Array(0));
+  p.client.apps.push(app);
+  return { app, server: () => server };
+}

@@ -7,9 +7,8 @@
  * probed at least every deadPathProbeMs (1 s) instead.
  */
 import { describe, expect, it } from 'vitest';
-import type { MptcpConnection } from '../../mptcp/connection/connection.js';
 import type { MptcpConfig } from '../../mptcp/connection/mptcp-types.js';
-import { makePair, MptcpApp, pattern } from './mptcp-harness.js';
+import { makePair, startDownload } from './mptcp-harness.js';
 
 const DOWN_AT = 2000;
 const UP_AT = 10_000;
@@ -18,15 +17,8 @@ const UP_AT = 10_000;
 function returnDelay(mptcp: Partial<MptcpConfig>): number {
   const path = { delayMs: 10, rateBitsPerSec: 20e6, queueLimitBytes: 100_000 };
   const p = makePair({ seed: 31, paths: [path, path], clientMptcp: mptcp, serverMptcp: mptcp });
-  let server: MptcpConnection | null = null;
-  p.server.stack.listen(80, (c) => {
-    server = c;
-    p.server.apps.push(new MptcpApp(c, pattern(60_000_000, 5)));
-  });
-  const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });
-  const app = new MptcpApp(conn, new Uint8Array(0));
-  p.client.apps.push(app);
-  const onPath0 = () => (server?.subflowStats(true) ?? []).filter((s) => s.remote === '10.0.1.1').reduce((n, s) => n + s.dataBytesSent, 0);
+  const { app, server } = startDownload(p, 60_000_000, 5);
+  const onPath0 = () => (server()?.subflowStats(true) ?? []).filter((s) => s.remote === '10.0.1.1').reduce((n, s) => n + s.dataBytesSent, 0);
   const link = [p.links[0].forward, p.links[0].reverse];
   p.sim.at(DOWN_AT, () => link.forEach((d) => d.setConfig({ up: false })));
   let atUp = 0;

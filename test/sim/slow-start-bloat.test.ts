@@ -8,23 +8,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MptcpConfig } from '../../mptcp/connection/mptcp-types.js';
-import type { MptcpConnection } from '../../mptcp/connection/connection.js';
-import { makePair, MptcpApp, pattern } from './mptcp-harness.js';
+import { makePair, startDownload } from './mptcp-harness.js';
 
 function firstSeconds(congestion: MptcpConfig['congestion']): { retransmitted: number; goodputMbit: number } {
   const mptcp: Partial<MptcpConfig> = { congestion };
   const p = makePair({ seed: 21, paths: [{ delayMs: 5, rateBitsPerSec: 10e6, queueLimitBytes: 1000 * 1514 }], clientMptcp: mptcp, serverMptcp: mptcp });
-  let server: MptcpConnection | null = null;
-  p.server.stack.listen(80, (c) => {
-    server = c;
-    p.server.apps.push(new MptcpApp(c, pattern(40_000_000, 3)));
-  });
-  const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });
-  const app = new MptcpApp(conn, new Uint8Array(0));
-  p.client.apps.push(app);
+  const { app, server } = startDownload(p, 40_000_000, 3);
   p.sim.runWhile(() => p.sim.now < 6000 && app.error === null, 6000);
   expect(app.error).toBeNull();
-  const stats = (server as MptcpConnection | null)?.subflowStats(true) ?? [];
+  const stats = server()?.subflowStats(true) ?? [];
   const retransmitted = stats.reduce((n, s) => n + s.tcp.retransmittedBytes, 0);
   return { retransmitted, goodputMbit: (app.receivedBytes * 8) / 6 / 1e6 };
 }

@@ -54,9 +54,9 @@ const sampler = setInterval(() => {
   for (const s of sock.subflows(true)) perLocal[s.local] = (perLocal[s.local] ?? 0) + s.dataBytesSent + s.dataBytesReceived;
   samples.push({ t: Date.now(), perLocal });
 }, 100);
-const debug = process.env.MPTCP_DEBUG
-  ? setInterval(() => process.stderr.write(`debug ${Math.round(performance.now())} ${JSON.stringify({ pm: stack.pathManager(sock.connection)?.describe(), timeout: Math.round(stack.pollTimeout() - performance.now()), subflows: sock.subflows(true).map((s) => [s.id, s.local, s.phase, s.tcp.state, s.closeReason]) })}\n`), 250)
-  : null;
+const nonZeroCounters = () => Object.fromEntries(Object.entries(stack.counters).filter(([, v]) => v !== 0));
+/** One subflow as the reports show it (the result line, stall reports, MPTCP_DEBUG). */
+const subflowReport = (s) => ({ id: s.id, local: s.local, remote: s.remote, phase: s.phase, tcp: s.tcp.state, backup: s.backup, localBackup: s.localBackup, sent: s.dataBytesSent, received: s.dataBytesReceived, closeReason: s.closeReason, retrans: s.tcp.retransmittedSegments, srtt: s.tcp.srttMs });
 /** What the connection looks like now, for a report when it stops making progress. */
 const describeState = () =>
   JSON.stringify({
@@ -64,9 +64,10 @@ const describeState = () =>
     timeoutMs: Math.round(stack.pollTimeout() - performance.now()),
     closed: sock.connection.isClosed,
     fallback: sock.fallback,
-    counters: Object.fromEntries(Object.entries(stack.counters).filter(([, v]) => v !== 0)),
-    subflows: sock.subflows(true).map((s) => ({ id: s.id, local: s.local, remote: s.remote, phase: s.phase, tcp: s.tcp.state, sent: s.dataBytesSent, received: s.dataBytesReceived, closeReason: s.closeReason, retrans: s.tcp.retransmittedSegments, srtt: s.tcp.srttMs })),
+    counters: nonZeroCounters(),
+    subflows: sock.subflows(true).map(subflowReport),
   });
+const debug = process.env.MPTCP_DEBUG ? setInterval(() => process.stderr.write(`debug ${Math.round(performance.now())} ${describeState()}\n`), 250) : null;
 const STALL_MS = 30_000;
 const result = await new Promise((resolve) => {
   const h = createHash('sha256');
@@ -136,8 +137,8 @@ while (Date.now() < until && !peerHasAll()) await new Promise((r) => setTimeout(
 // Leaving now resets the peer: say where the connection stood.
 if (!peerHasAll()) process.stderr.write(`the peer did not take everything within 5 s: ${describeState()}\n`);
 await new Promise((r) => setTimeout(r, 200));
-const counters = Object.fromEntries(Object.entries(stack.counters).filter(([, v]) => v !== 0));
-const subflows = sock.subflows(true).map((s) => ({ id: s.id, local: s.local, remote: s.remote, backup: s.backup, localBackup: s.localBackup, sent: s.dataBytesSent, received: s.dataBytesReceived, closeReason: s.closeReason, retrans: s.tcp.retransmittedSegments, srtt: s.tcp.srttMs }));
+const counters = nonZeroCounters();
+const subflows = sock.subflows(true).map(subflowReport);
 process.stdout.write(JSON.stringify({ ...result, fallback: sock.fallback, counters, subflows, samples }) + '\n');
 clearInterval(keepAlive);
 clearInterval(sampler);

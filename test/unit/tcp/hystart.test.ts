@@ -15,17 +15,17 @@ const MSS = 1448;
  */
 function rounds(rtts: number[]): { cwnd: number[]; exitRound: number; css: boolean[] } {
   const hy = new HyStart();
-  let cwnd = 10 * MSS;
+  const w = { cwnd: 10 * MSS, ssthresh: Infinity };
   const out: number[] = [];
   const css: boolean[] = [];
   let exitRound = -1;
   for (const [i, rtt] of rtts.entries()) {
-    const acks = Math.round(cwnd / MSS);
+    const acks = Math.round(w.cwnd / MSS);
     for (let k = 0; k < acks; k++) {
-      cwnd = slowStartAck(hy, cwnd, Infinity, MSS, MSS, rtt);
-      if (hy.takeExit() && exitRound < 0) exitRound = i;
+      slowStartAck(hy, w, MSS, MSS, rtt);
+      if (w.ssthresh !== Infinity && exitRound < 0) exitRound = i;
     }
-    out.push(cwnd);
+    out.push(w.cwnd);
     css.push(hy.conservative);
   }
   return { cwnd: out, exitRound, css };
@@ -65,8 +65,8 @@ describe('HyStart++', () => {
 
   it('only the initial slow start: after a loss (finite ssthresh) growth is standard', () => {
     const hy = new HyStart();
-    let cwnd = 10 * MSS;
-    for (let k = 0; k < 1000; k++) cwnd = slowStartAck(hy, cwnd, 1e9, MSS, MSS, 20 + k);
-    expect(cwnd).toBe(10 * MSS + 1000 * MSS);
+    const w = { cwnd: 10 * MSS, ssthresh: 1e9 };
+    for (let k = 0; k < 1000; k++) slowStartAck(hy, w, MSS, MSS, 20 + k);
+    expect(w.cwnd).toBe(10 * MSS + 1000 * MSS);
   });
 });
