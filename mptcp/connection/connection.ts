@@ -567,6 +567,9 @@ export class MptcpConnection implements SubflowOwner {
     // Data ends where the DATA_FIN is (its DSN is no byte of the buffer).
     const queuedEnd = this.dataFinSeq >= 0 ? this.dataFinSeq : this.sndUna + this.sendBuf.length;
     let n = Math.min(room, queuedEnd - this.sndNxt, this.scratch.length);
+    // Nothing left to send while the application leaves half the send buffer empty: the
+    // sender is application-limited (not held by data in flight on a slower path).
+    if (n <= 0 && queuedEnd <= this.sndNxt && 2 * this.sendBuf.length < this.config.sendBufferBytes) s.tcp.noteAppLimited();
     if (!this.fallback) n = Math.min(n, this.peerWindowRight - this.sndNxt);
     if (n <= 0) return this.fallback || this.scheduler.redundant ? null : this.opportunisticReinjection(s, room);
     if (ask) {

@@ -74,6 +74,14 @@ export interface MptcpConfig {
    * path was rate-capped kept halving the deep-queued uncapped path until it starved.
    */
   penalizeBlockingSubflows: boolean;
+  /**
+   * Queueing delay (ms) a subflow may add at its path's bottleneck beyond one minimum RTT: each
+   * subflow keeps at most its measured rate x (2 x minimum RTT + this) in flight
+   * (tcp/inflight-cap.ts), so a deep modem buffer does not fill with our data (head-of-line
+   * blocking of the other paths, slow failover behind a standing queue). Infinity: the
+   * congestion window alone, as Linux.
+   */
+  queueDelayBudgetMs: number;
 }
 
 export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
@@ -92,9 +100,10 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   subflowDeadAfterTimeouts: 6,
   subflowDeadAfterMs: 12_000,
   subflowStaleAfterTimeouts: 2,
-  silentPathMs: 250,
+  silentPathMs: 150,
   deadPathProbeMs: 1000,
   penalizeBlockingSubflows: false,
+  queueDelayBudgetMs: 40,
 };
 
 export type MptcpResetReason = 'refused' | 'timeout' | 'peer-reset' | 'fastclose' | 'aborted' | 'no-subflows' | 'protocol-error';

@@ -161,6 +161,11 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     return this.cc;
   }
 
+  /** SubflowHooks: the queueing delay the engine's inflight cap allows (MptcpConfig). */
+  get queueDelayBudgetMs(): number {
+    return this.owner.config.queueDelayBudgetMs;
+  }
+
   /** The subflow is gone: its window leaves the coupled increase (idempotent). */
   leaveCoupling(): void {
     this.cc?.leave();

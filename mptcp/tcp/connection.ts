@@ -16,6 +16,7 @@ import type { SegmentView } from '../wire/segment-view.js';
 import { TcpFlag } from '../wire/tcp-header.js';
 import { ByteQueue } from './byte-queue.js';
 import { createCongestionControl, type CongestionControl } from './congestion.js';
+import { InflightCap } from './inflight-cap.js';
 import { Reassembly } from './reassembly.js';
 import { RttEstimator } from './rtt.js';
 import { DUP_THRESH, Scoreboard } from './scoreboard.js';
@@ -129,6 +130,8 @@ export class TcpConnection {
   private copied = 0;
   private copiedSince = 0;
   private wasSendBufferFull = false;
+  /** Bounds bytes in flight by the path's measured rate (subflows only; inflight-cap.ts). */
+  private readonly inflightCap: InflightCap;
 
   private readonly events: TcpEvent[] = [];
   private readonly st: Omit<TcpStats, 'state' | 'srttMs' | 'rttVarMs' | 'rtoMs' | 'cwnd' | 'ssthresh' | 'sendWindow' | 'receiveWindow'> = {
@@ -159,6 +162,7 @@ export class TcpConnection {
     this.rcvBufSize = p.config.initialReceiveBufferBytes;
     this.rtt = new RttEstimator({ initialRtoMs: p.config.initialRtoMs, minRtoMs: p.config.minRtoMs, maxRtoMs: p.config.maxRtoMs, granularityMs: 1 });
     this.cc = this.hooks?.createCongestionControl?.(p.config.mss) ?? createCongestionControl(p.config.congestion, p.config.mss);
+    this.inflightCap = new InflightCap(this.hooks?.queueDelayBudgetMs ?? Infinity);
     this.copiedSince = p.now;
     if (p.config.windowScaling) {
       // Smallest shift letting a 16-bit window field cover the largest buffer (RFC 7323 §2.3).
@@ -294,7 +298,32 @@ export class TcpConnection {
   /** Bytes the congestion and send windows still allow in flight (whole bytes, never negative). */
   sendRoom(): number {
     const pipe = this.inRecovery || this.board.hasSacks ? this.board.pipe(this.sndUna, this.sndMax) : this.sndMax - this.sndUna;
-    return Math.max(0, Math.floor(Math.min(this.cc.cwnd - pipe, this.sndUna + this.sndWnd - this.sndNxt)));
+    return Math.max(0, Math.floor(Math.min(this.sendWindowLimit() - pipe, this.sndUna + this.sndWnd - this.sndNxt)));
+  }
+
+  /** The inflight cap from the path's measured rate and minimum RTT (bytes; Infinity: none). */
+  get inflightLimit(): number {
+    return this.inflightCap.enabled ? this.inflightCap.limit(this.rtt.minRtt, this.sendMss()) : Infinity;
+  }
+
+  /** Highest recent delivery rate (bytes/s) measured for the inflight cap; undefined when off or unmeasured. */
+  get deliveryRate(): number | undefined {
+    const r = this.inflightCap.rateBytesPerMs;
+    return r === undefined ? undefined : r * 1000;
+  }
+
+  /**
+   * The layer above had no data for this connection while it had room (MPTCP: the
+   * connection's send buffer was empty): the inflight cap stays off while the sender is
+   * application-limited (inflight-cap.ts).
+   */
+  noteAppLimited(): void {
+    if (this.inflightCap.enabled) this.inflightCap.noteAppLimited();
+  }
+
+  /** What new data may fill: the congestion window, bounded by the inflight cap. */
+  private sendWindowLimit(): number {
+    return this.inflightCap.enabled ? Math.min(this.cc.cwnd, this.inflightLimit) : this.cc.cwnd;
   }
 
   /**
@@ -580,6 +609,9 @@ export class TcpConnection {
         this.persistBackoff = 0;
       }
     }
+    if (this.inflightCap.enabled && this.inflightCap.due(now, this.rtt.minRtt)) {
+      this.inflightCap.onDelivered(now, this.st.bytesAcked + (this.board.hasSacks ? this.board.sackedBytesIn(this.sndUna, this.sndMax) : 0));
+    }
     this.detectLoss(now, newSack);
     this.afterAckStateChanges(now);
     return this.state !== 'CLOSED';
@@ -615,7 +647,9 @@ export class TcpConnection {
     // Fast recovery holds cwnd (RFC 6675 §5); after an RTO the sender is in slow start again
     // (RFC 5681 §3.1), so the window grows with every ACK while the lost data is resent.
     // Only data counts (RFC 5681 §3.1: N is acknowledged data bytes), not our SYN or FIN.
-    if (dataAcked > 0 && (!this.inRecovery || this.afterRto)) this.cc.onAck(now, dataAcked, this.rtt.hasMeasurement ? this.rtt.latest : undefined);
+    // A window the inflight cap holds back is not what limits sending, so it does not grow
+    // (as RFC 7661 keeps an unused window from growing).
+    if (dataAcked > 0 && (!this.inRecovery || this.afterRto) && this.sendWindowLimit() >= this.cc.cwnd) this.cc.onAck(now, dataAcked, this.rtt.hasMeasurement ? this.rtt.latest : undefined);
     this.rtoDeadline = this.sndMax > this.sndUna ? now + this.rtt.rto : Infinity; // RFC 6298 §5.3
     if (this.wasSendBufferFull && this.writableBytes > 0) {
       this.wasSendBufferFull = false;
@@ -902,7 +936,7 @@ export class TcpConnection {
     let unsent = this.sendQueueStart + this.sendQueue.length - this.sndNxt;
     if (unsent <= 0 && !this.hooks) return 0;
     const pipe = this.inRecovery || this.board.hasSacks ? this.board.pipe(this.sndUna, this.sndMax) : this.sndMax - this.sndUna;
-    const cwndRoom = this.cc.cwnd - pipe;
+    const cwndRoom = this.sendWindowLimit() - pipe;
     const wndRoom = this.sndUna + this.sndWnd - this.sndNxt;
     // Whole bytes only: CUBIC's window is fractional.
     const room = Math.floor(Math.min(cwndRoom, wndRoom));
@@ -936,7 +970,10 @@ export class TcpConnection {
     // A retransmitted range may cover the FIN's sequence number: that slot is the FIN flag,
     // not a data byte (RFC 9293 §3.4: FIN occupies one sequence number).
     if (this.finSeq >= 0 && seq + len > this.finSeq) len = Math.max(0, this.finSeq - seq);
-    if (this.sndMax === this.sndUna) this.flightStartAt = now;
+    if (this.sndMax === this.sndUna) {
+      this.flightStartAt = now;
+      if (this.inflightCap.enabled) this.inflightCap.onFlightStart(now, this.st.bytesAcked);
+    }
     const dataEnd = seq + len;
     const withFin = this.finSeq >= 0 && dataEnd === this.finSeq && (!retransmit || this.sndMax > this.finSeq) && (retransmit || this.sndUna + this.sndWnd >= dataEnd);
     let flags = ACK | (len > 0 ? PSH : 0);

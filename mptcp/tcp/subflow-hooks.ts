@@ -49,4 +49,10 @@ export interface SubflowHooks {
    * TcpConfig.congestion. MPTCP couples its subflows' controllers here (mptcp/cc).
    */
   createCongestionControl?(mss: number): CongestionControl;
+  /**
+   * Queueing delay (ms) the subflow may add at its bottleneck beyond one minimum RTT: the
+   * engine caps bytes in flight at the measured rate x (2 x minimum RTT + this) (inflight-cap.ts).
+   * Absent or Infinity: no cap, the congestion window alone.
+   */
+  readonly queueDelayBudgetMs?: number;
 }

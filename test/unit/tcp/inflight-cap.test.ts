@@ -1,0 +1,113 @@
+/**
+ * The inflight cap (mptcp/tcp/inflight-cap.ts): rate x (2 x minimum RTT + budget) from a
+ * windowed-maximum delivery rate, off while unmeasured or application-limited, and never able
+ * to hold a path below its capacity.
+ */
+import { describe, expect, it } from 'vitest';
+import { InflightCap, MIN_CAP_SEGMENTS, MIN_RATE_INTERVAL_MS, RATE_WINDOW_MS } from '../../../mptcp/tcp/inflight-cap.js';
+
+const MSS = 1448;
+
+/** Feeds `cap` a steady delivery of `bytesPerMs` for `ms`, one ACK per ms (busy sender). */
+function deliver(cap: InflightCap, from: number, ms: number, bytesPerMs: number, delivered: number, minRtt: number): number {
+  for (let t = from + 1; t <= from + ms; t++) {
+    delivered += bytesPerMs;
+    if (cap.due(t, minRtt)) cap.onDelivered(t, delivered);
+  }
+  return delivered;
+}
+
+describe('InflightCap', () => {
+  it('is off with an infinite budget and unmeasured before the first whole interval', () => {
+    const off = new InflightCap(Infinity);
+    expect(off.enabled).toBe(false);
+    deliver(off, 0, 500, 1000, 0, 10);
+    expect(off.limit(10, MSS)).toBe(Infinity);
+    const cap = new InflightCap(40);
+    expect(cap.limit(10, MSS)).toBe(Infinity);
+    expect(cap.limit(Infinity, MSS)).toBe(Infinity);
+  });
+
+  it('caps at the highest delivery rate x (2 x minimum RTT + budget)', () => {
+    const cap = new InflightCap(40);
+    // 1250 bytes/ms is 10 Mbit/s; a 30 ms minimum RTT means intervals of 30 ms.
+    deliver(cap, 0, 1000, 1250, 0, 30);
+    expect(cap.rateBytesPerMs).toBeCloseTo(1250, 6);
+    expect(cap.limit(30, MSS)).toBeCloseTo(1250 * (2 * 30 + 40), 3);
+  });
+
+  it('keeps the maximum for the filter window, then forgets it', () => {
+    const cap = new InflightCap(40);
+    let d = deliver(cap, 0, 1000, 2500, 0, 30);
+    d = deliver(cap, 1000, 2000, 500, d, 30);
+    expect(cap.rateBytesPerMs).toBeCloseTo(2500, 6); // a slower spell does not lower it at once
+    deliver(cap, 3000, RATE_WINDOW_MS + 1000, 500, d, 30);
+    expect(cap.rateBytesPerMs).toBeCloseTo(500, 6);
+  });
+
+  it('never goes below MIN_CAP_SEGMENTS segments', () => {
+    const cap = new InflightCap(0);
+    deliver(cap, 0, 1000, 10, 0, 1);
+    expect(cap.limit(1, MSS)).toBe(MIN_CAP_SEGMENTS * MSS);
+  });
+
+  it('samples over at least MIN_RATE_INTERVAL_MS on a sub-millisecond path', () => {
+    const cap = new InflightCap(40);
+    cap.onDelivered(0, 0);
+    expect(cap.due(MIN_RATE_INTERVAL_MS - 1, 0.2)).toBe(false);
+    expect(cap.due(MIN_RATE_INTERVAL_MS, 0.2)).toBe(true);
+  });
+
+  it('is off while the sender is application-limited, back after one whole busy interval', () => {
+    const cap = new InflightCap(40);
+    let d = deliver(cap, 0, 1000, 1250, 0, 30);
+    expect(cap.limit(30, MSS)).toBeLessThan(Infinity);
+    cap.noteAppLimited();
+    expect(cap.limit(30, MSS)).toBe(Infinity);
+    // The interval in which it was app-limited ends: still off.
+    d += 1250 * 30;
+    cap.onDelivered(1030, d);
+    expect(cap.limit(30, MSS)).toBe(Infinity);
+    // A whole interval with data waiting throughout: on again.
+    d += 1250 * 30;
+    cap.onDelivered(1060, d);
+    expect(cap.limit(30, MSS)).toBeCloseTo(1250 * 100, 3);
+  });
+
+  it('an idle gap before a flight is not counted as slow delivery', () => {
+    const cap = new InflightCap(40);
+    let d = deliver(cap, 0, 100, 1250, 0, 30);
+    cap.onFlightStart(5000, d); // nothing in flight from 100 ms to 5 s
+    d += 1250 * 30;
+    cap.onDelivered(5030, d);
+    expect(cap.rateBytesPerMs).toBeCloseTo(1250, 6);
+  });
+
+  it('cannot hold a path below its capacity: from a low estimate it reaches the pipe within a few intervals', () => {
+    // A pipe of `capacity` bytes/ms and minimum RTT m: with W bytes in flight it delivers
+    // min(W / m, capacity) per ms. The sender keeps exactly the cap in flight.
+    const capacity = 6250; // 50 Mbit/s
+    const m = 20;
+    const cap = new InflightCap(0); // the strictest budget
+    let d = 0;
+    let t = 0;
+    cap.onDelivered(t, d);
+    // A first interval at a tiny rate (as if only the initial window had been sent).
+    t += m;
+    d += 14_480;
+    cap.onDelivered(t, d);
+    let intervals = 0;
+    while (intervals < 20) {
+      const w = cap.limit(m, MSS);
+      const rate = Math.min(w / m, capacity);
+      t += m;
+      d += rate * m;
+      cap.onDelivered(t, d);
+      intervals++;
+      if (rate >= capacity) break;
+    }
+    // Doubling per interval from 14.5 KB per 20 ms to 125 KB per 20 ms takes 4 intervals.
+    expect(intervals).toBeLessThanOrEqual(5);
+    expect(cap.limit(m, MSS)).toBeGreaterThanOrEqual(2 * capacity * m);
+  });
+});
