@@ -183,6 +183,22 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     return this.tcp.smoothedRtt;
   }
 
+  /**
+   * SchedulerSubflow: srtt, except after a whole srtt with nothing in flight: the bottleneck
+   * queue our last flight built has drained, so new data sees about the minimum RTT. Without
+   * this a path whose srtt was inflated by a queue (an LTE modem's) is judged by that stale
+   * figure for as long as the scheduler keeps refusing it (ECF, BLEST, lowest RTT): no new
+   * sample can come. The kernel's scheduler likewise prefers an idle subflow (its linger
+   * time, queued bytes over pacing rate, is zero).
+   */
+  get expectedRtt(): number | undefined {
+    const t = this.tcp;
+    const srtt = t.smoothedRtt;
+    if (srtt === undefined || t.bytesInFlight > 0) return srtt;
+    const idleFor = this.owner.lastInputTime - Math.max(t.lastReceivedAt, t.flightStartedAt);
+    return idleFor >= srtt ? Math.min(srtt, t.minimumRtt ?? srtt) : srtt;
+  }
+
   sendRoom(): number {
     return this.rateBlocked ? 0 : this.tcp.sendRoom();
   }

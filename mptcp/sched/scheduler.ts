@@ -19,6 +19,11 @@ export interface SchedulerSubflow {
   readonly eligible: boolean;
   /** Smoothed RTT in ms (undefined before the first sample). */
   readonly srtt: number | undefined;
+  /**
+   * The RTT new data would see now, if it differs from srtt: a subflow idle for an RTT has
+   * drained the queue its last flight built, so it is about its minimum RTT again.
+   */
+  readonly expectedRtt?: number;
   /** Bytes its congestion and send windows allow in flight now. */
   sendRoom(): number;
   /** Congestion window (bytes). */
@@ -115,6 +120,7 @@ export function fasterWithRoom(candidate: SchedulerSubflow, subflows: readonly S
   return false;
 }
 
+/** The RTT a scheduler compares: expectedRtt when the subflow gives one, else srtt. */
 export function rttOf(s: SchedulerSubflow): number {
-  return s.srtt ?? Infinity;
+  return s.expectedRtt ?? s.srtt ?? Infinity;
 }

@@ -610,7 +610,7 @@ export class TcpConnection {
       }
     }
     if (this.inflightCap.enabled && this.inflightCap.due(now, this.rtt.minRtt)) {
-      this.inflightCap.onDelivered(now, this.st.bytesAcked + (this.board.hasSacks ? this.board.sackedBytesIn(this.sndUna, this.sndMax) : 0));
+      this.inflightCap.onDelivered(now, this.st.bytesAcked + (this.board.hasSacks ? this.board.sackedBytesIn(this.sndUna, this.sndMax) : 0), this.rtt.minRtt);
     }
     this.detectLoss(now, newSack);
     this.afterAckStateChanges(now);

@@ -10,7 +10,7 @@
  * on the slow path holds the connection-level window while the fast path waits, and data
  * reinjected after a path failure waits behind the surviving path's queue.
  *
- * What: the bottleneck rate is the highest delivery rate of the last `RATE_WINDOW_MS` (BBR's
+ * What: the bottleneck rate is the highest delivery rate of the last 10 round trips (BBR's
  * bandwidth filter, Cardwell et al., ACM Queue 2016; delivery rate as in
  * draft-cheng-iccrg-delivery-rate-estimation: bytes newly acknowledged or SACKed over an
  * interval of at least one minimum RTT). The cap is rate x (2 x minimum RTT + budget): twice
@@ -35,8 +35,18 @@
  */
 import { WindowedExtreme } from './windowed-extreme.js';
 
-/** The rate filter's window (ms): BBR's 10 round trips, as time, for paths of any RTT. */
-export const RATE_WINDOW_MS = 10_000;
+/**
+ * The rate filter's window: BBR's 10 round trips (of at least one sample interval each), and
+ * at least RATE_WINDOW_MIN_MS, so a path whose rate falls (an LTE cell) is capped at its new
+ * rate within a few RTTs rather than holding the old rate's worth of queue.
+ */
+export const RATE_WINDOW_ROUNDS = 10;
+export const RATE_WINDOW_MIN_MS = 1000;
+
+/** The rate filter's window (ms) on a path of minimum RTT `minRttMs`. */
+export function rateWindowMs(minRttMs: number): number {
+  return Math.max(RATE_WINDOW_ROUNDS * Math.max(minRttMs, MIN_RATE_INTERVAL_MS), RATE_WINDOW_MIN_MS);
+}
 /** A delivery-rate sample spans at least this long (ms) as well as one minimum RTT: shorter
  *  intervals on a sub-millisecond path measure ACK batching, not the bottleneck. */
 export const MIN_RATE_INTERVAL_MS = 20;
@@ -85,10 +95,10 @@ export class InflightCap {
   }
 
   /** An ACK or SACK with `delivered` cumulative bytes delivered to the peer; call when due(). */
-  onDelivered(now: number, delivered: number): void {
+  onDelivered(now: number, delivered: number, minRttMs: number): void {
     if (this.sampleAt >= 0) {
       const dt = now - this.sampleAt;
-      if (dt > 0) this.rate.update(now, (delivered - this.sampleDelivered) / dt, RATE_WINDOW_MS);
+      if (dt > 0) this.rate.update(now, (delivered - this.sampleDelivered) / dt, rateWindowMs(minRttMs));
     }
     this.sampleAt = now;
     this.sampleDelivered = delivered;

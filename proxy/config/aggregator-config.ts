@@ -16,6 +16,7 @@ import { DEFAULT_TRANSPORT } from '../transport/select.js';
 import { MIN_SECRET_LENGTH } from './client-config.js';
 import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
 import { describeValue } from './units.js';
+import { readQueueDelayBudget } from './queue-delay-budget.js';
 import { ConfigReader, parseEndpointText, processEnvironment, type ConfigEnvironment } from './reader.js';
 
 export interface AggregatorConfig {
@@ -25,6 +26,11 @@ export interface AggregatorConfig {
    * default, coupled), lia, balia, or uncoupled cubic / newreno.
    */
   congestion: CongestionName;
+  /**
+   * userspace transport: queueing delay (ms) each subflow may add at its path's bottleneck
+   * (MptcpConfig.queueDelayBudgetMs); Infinity (`off` in YAML): the congestion window alone.
+   */
+  queueDelayBudgetMs: number;
   listen: Endpoint;
   plaintext: boolean;
   stateDir: string;
@@ -97,6 +103,7 @@ export function parseAggregatorConfig(text: string, file = 'aggregator.yaml', en
   const cfg: AggregatorConfig = {
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
     congestion: r.oneOf(['congestion'], CONGESTION_NAMES, DEFAULT_MPTCP_CONFIG.congestion),
+    queueDelayBudgetMs: readQueueDelayBudget(r),
     listen,
     plaintext: r.boolean(['plaintext'], false),
     stateDir: r.string(['stateDir'], '/var/lib/mptcp-proxy') ?? '/var/lib/mptcp-proxy',

@@ -15,6 +15,7 @@ import { DEFAULT_TRANSPORT } from '../transport/select.js';
 import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
 import { readPaths, readRules } from './policy-config.js';
 import { SCHEDULER_NAMES, type PathConfig, type PolicyConfig, type SchedulerName } from './policy-types.js';
+import { readQueueDelayBudget } from './queue-delay-budget.js';
 import { ConfigReader, parseEndpointText, processEnvironment, type ConfigEnvironment } from './reader.js';
 
 export const MIN_SECRET_LENGTH = 16;
@@ -29,6 +30,11 @@ export interface ClientConfig {
    * default, coupled), lia, balia, or uncoupled cubic / newreno.
    */
   congestion: CongestionName;
+  /**
+   * userspace transport: queueing delay (ms) each subflow may add at its path's bottleneck
+   * (MptcpConfig.queueDelayBudgetMs); Infinity (`off` in YAML): the congestion window alone.
+   */
+  queueDelayBudgetMs: number;
   /**
    * The links (userspace transport): each path's local addresses or interface, tier, weight,
    * caps. Empty: every global address of an up interface, following changes at runtime.
@@ -111,6 +117,7 @@ export function parseClientConfig(text: string, file = 'client.yaml', environmen
   const cfg: ClientConfig = {
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
     congestion: r.oneOf(['congestion'], CONGESTION_NAMES, DEFAULT_MPTCP_CONFIG.congestion),
+    queueDelayBudgetMs: readQueueDelayBudget(r),
     paths,
     aggregator: {
       host: r.string(['aggregator', 'host']) ?? '',

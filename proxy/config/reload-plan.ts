@@ -25,6 +25,7 @@ const pathsAsOpened = (c: ClientConfig) => c.paths.map((p) => ({ name: p.name, a
 const CLIENT_RESTART: readonly Setting<ClientConfig>[] = [
   ['transport', (c) => c.transport],
   ['congestion', (c) => c.congestion],
+  ['queueDelayBudgetMs', (c) => c.queueDelayBudgetMs],
   ['plaintext', (c) => c.plaintext],
   ['listen', (c) => c.listen],
   ['socksListen', (c) => c.socksListen],
@@ -54,6 +55,7 @@ const CLIENT_SETTINGS: readonly Setting<ClientConfig>[] = [
 const AGGREGATOR_RESTART: readonly Setting<AggregatorConfig>[] = [
   ['transport', (c) => c.transport],
   ['congestion', (c) => c.congestion],
+  ['queueDelayBudgetMs', (c) => c.queueDelayBudgetMs],
   ['listen', (c) => c.listen],
   ['plaintext', (c) => c.plaintext],
   ['stateDir', (c) => c.stateDir],

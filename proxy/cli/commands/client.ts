@@ -70,7 +70,7 @@ export async function runClient(args: string[]): Promise<number> {
   const pathName = (address: string) => ref.client?.pathNameOf(address);
   let transport: StreamTransport;
   try {
-    transport = await createTransport(cfg.transport, { userspace: paths.length > 0 ? { localAddresses: paths, pathName, congestion: cfg.congestion } : { pathName, congestion: cfg.congestion } });
+    transport = await createTransport(cfg.transport, { userspace: paths.length > 0 ? { localAddresses: paths, pathName, congestion: cfg.congestion, queueDelayBudgetMs: cfg.queueDelayBudgetMs } : { pathName, congestion: cfg.congestion, queueDelayBudgetMs: cfg.queueDelayBudgetMs } });
   } catch (e) {
     return reportTransportFailure('client', a.config, e);
   }

@@ -57,6 +57,15 @@ describe('EcfScheduler', () => {
     // 50 kB pending: the fast path needs 1.5 of its 10 ms RTTs; the slow path 300 ms.
     expect(s.allow(slow, [fast, slow], ctx(50_000))).toBe(false);
   });
+  it('judges an idle subflow by its expected RTT (its queue drained), not by a stale srtt', () => {
+    const s = new EcfScheduler();
+    const fast = sf(1, 20, 0, { cwnd: 250_000 });
+    // An LTE subflow whose srtt was inflated to 450 ms by its modem's queue; idle since.
+    const stale = sf(2, 450, 100_000, { cwnd: 100_000 });
+    expect(s.allow(stale, [fast, stale], ctx(4_000_000))).toBe(false);
+    const drained = sf(2, 450, 100_000, { cwnd: 100_000, expectedRtt: 120 });
+    expect(s.allow(drained, [fast, drained], ctx(4_000_000))).toBe(true);
+  });
   it('uses the slow subflow when there is more than the fast one can deliver within its RTT', () => {
     const s = new EcfScheduler();
     const fast = sf(1, 10, 0, { cwnd: 20_000 });

@@ -132,8 +132,20 @@ colour: blue
       '4:9 aggregator.port: 0 is out of range (1..65535)',
       "6:13 aggregator.clientId: 'has space' is not a client id (1..64 of A-Z a-z 0-9 . _ -)",
       '7:11 aggregator.secret: must be at least 16 characters (it has 5)',
-      `8:1 colour: unknown key 'colour' (allowed here: aggregator, auth, congestion, connectTimeoutSeconds, handshakeTimeoutSeconds, httpListen, idleTimeoutSeconds, listen, maxHeaderBytes, metrics, paths, plaintext, pool, requestTimeoutSeconds, rules, scheduler, socksListen, transport)`,
+      `8:1 colour: unknown key 'colour' (allowed here: aggregator, auth, congestion, connectTimeoutSeconds, handshakeTimeoutSeconds, httpListen, idleTimeoutSeconds, listen, maxHeaderBytes, metrics, paths, plaintext, pool, queueDelayBudgetMs, requestTimeoutSeconds, rules, scheduler, socksListen, transport)`,
     ]);
+  });
+
+  it('queueDelayBudgetMs: 40 ms by default, a number of ms, or off (Infinity); anything else is a problem', () => {
+    const base = 'plaintext: true\naggregator: { host: h, clientId: me, secret: 0123456789abcdef }\n';
+    expect(parseClientConfig(base).queueDelayBudgetMs).toBe(40);
+    expect(parseClientConfig(`${base}queueDelayBudgetMs: 12.5\n`).queueDelayBudgetMs).toBe(12.5);
+    expect(parseClientConfig(`${base}queueDelayBudgetMs: off\n`).queueDelayBudgetMs).toBe(Infinity);
+    expect(client(`${base}queueDelayBudgetMs: -1\n`)).toEqual(['3:21 queueDelayBudgetMs: -1 is out of range (0..10000)']);
+    const agg = 'clients:\n  - { id: a, secret: 0123456789abcdef }\n';
+    expect(parseAggregatorConfig(agg).queueDelayBudgetMs).toBe(40);
+    expect(parseAggregatorConfig(`${agg}queueDelayBudgetMs: off\n`).queueDelayBudgetMs).toBe(Infinity);
+    expect(aggregator(`${agg}queueDelayBudgetMs: fast\n`)).toHaveLength(1);
   });
 
   it('needs a fingerprint unless plaintext is chosen explicitly', () => {

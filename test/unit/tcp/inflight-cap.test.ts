@@ -4,7 +4,7 @@
  * to hold a path below its capacity.
  */
 import { describe, expect, it } from 'vitest';
-import { InflightCap, MIN_CAP_SEGMENTS, MIN_RATE_INTERVAL_MS, RATE_WINDOW_MS } from '../../../mptcp/tcp/inflight-cap.js';
+import { InflightCap, MIN_CAP_SEGMENTS, MIN_RATE_INTERVAL_MS, rateWindowMs } from '../../../mptcp/tcp/inflight-cap.js';
 
 const MSS = 1448;
 
@@ -12,7 +12,7 @@ const MSS = 1448;
 function deliver(cap: InflightCap, from: number, ms: number, bytesPerMs: number, delivered: number, minRtt: number): number {
   for (let t = from + 1; t <= from + ms; t++) {
     delivered += bytesPerMs;
-    if (cap.due(t, minRtt)) cap.onDelivered(t, delivered);
+    if (cap.due(t, minRtt)) cap.onDelivered(t, delivered, minRtt);
   }
   return delivered;
 }
@@ -36,12 +36,15 @@ describe('InflightCap', () => {
     expect(cap.limit(30, MSS)).toBeCloseTo(1250 * (2 * 30 + 40), 3);
   });
 
-  it('keeps the maximum for the filter window, then forgets it', () => {
+  it('keeps the maximum for the filter window (10 round trips, at least 1 s), then forgets it', () => {
+    expect(rateWindowMs(30)).toBe(1000);
+    expect(rateWindowMs(0.2)).toBe(1000);
+    expect(rateWindowMs(300)).toBe(3000);
     const cap = new InflightCap(40);
     let d = deliver(cap, 0, 1000, 2500, 0, 30);
-    d = deliver(cap, 1000, 2000, 500, d, 30);
+    d = deliver(cap, 1000, 500, 500, d, 30);
     expect(cap.rateBytesPerMs).toBeCloseTo(2500, 6); // a slower spell does not lower it at once
-    deliver(cap, 3000, RATE_WINDOW_MS + 1000, 500, d, 30);
+    deliver(cap, 1500, rateWindowMs(30) + 100, 500, d, 30);
     expect(cap.rateBytesPerMs).toBeCloseTo(500, 6);
   });
 
@@ -53,7 +56,7 @@ describe('InflightCap', () => {
 
   it('samples over at least MIN_RATE_INTERVAL_MS on a sub-millisecond path', () => {
     const cap = new InflightCap(40);
-    cap.onDelivered(0, 0);
+    cap.onDelivered(0, 0, 0.2);
     expect(cap.due(MIN_RATE_INTERVAL_MS - 1, 0.2)).toBe(false);
     expect(cap.due(MIN_RATE_INTERVAL_MS, 0.2)).toBe(true);
   });
@@ -66,11 +69,11 @@ describe('InflightCap', () => {
     expect(cap.limit(30, MSS)).toBe(Infinity);
     // The interval in which it was app-limited ends: still off.
     d += 1250 * 30;
-    cap.onDelivered(1030, d);
+    cap.onDelivered(1030, d, 30);
     expect(cap.limit(30, MSS)).toBe(Infinity);
     // A whole interval with data waiting throughout: on again.
     d += 1250 * 30;
-    cap.onDelivered(1060, d);
+    cap.onDelivered(1060, d, 30);
     expect(cap.limit(30, MSS)).toBeCloseTo(1250 * 100, 3);
   });
 
@@ -79,7 +82,7 @@ describe('InflightCap', () => {
     let d = deliver(cap, 0, 100, 1250, 0, 30);
     cap.onFlightStart(5000, d); // nothing in flight from 100 ms to 5 s
     d += 1250 * 30;
-    cap.onDelivered(5030, d);
+    cap.onDelivered(5030, d, 30);
     expect(cap.rateBytesPerMs).toBeCloseTo(1250, 6);
   });
 
@@ -91,18 +94,18 @@ describe('InflightCap', () => {
     const cap = new InflightCap(0); // the strictest budget
     let d = 0;
     let t = 0;
-    cap.onDelivered(t, d);
+    cap.onDelivered(t, d, m);
     // A first interval at a tiny rate (as if only the initial window had been sent).
     t += m;
     d += 14_480;
-    cap.onDelivered(t, d);
+    cap.onDelivered(t, d, m);
     let intervals = 0;
     while (intervals < 20) {
       const w = cap.limit(m, MSS);
       const rate = Math.min(w / m, capacity);
       t += m;
       d += rate * m;
-      cap.onDelivered(t, d);
+      cap.onDelivered(t, d, m);
       intervals++;
       if (rate >= capacity) break;
     }
