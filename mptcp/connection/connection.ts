@@ -107,7 +107,7 @@ export class MptcpConnection implements SubflowOwner {
 
   write(data: Uint8Array): number {
     if (this.dataFinSeq >= 0 || this.state === 'closed' || this.closedForSending) return 0;
-    const room = Math.max(0, this.config.sendBufferBytes - this.sendBuf.length);
+    const room = Math.max(0, this.sendBufferLimit() - this.sendBuf.length);
     const n = Math.min(room, data.length);
     if (n > 0) this.sendBuf.push(n === data.length ? data : data.subarray(0, n));
     if (n < data.length) this.sendBufferWasFull = true;
@@ -115,7 +115,30 @@ export class MptcpConnection implements SubflowOwner {
   }
 
   get writableBytes(): number {
-    return this.dataFinSeq >= 0 ? 0 : Math.max(0, this.config.sendBufferBytes - this.sendBuf.length);
+    return this.dataFinSeq >= 0 ? 0 : Math.max(0, this.sendBufferLimit() - this.sendBuf.length);
+  }
+
+  /**
+   * The send buffer, sized from the paths (issue 7: buffers from bandwidth and RTT): at least
+   * sendBufferBytes, and 2 x the sum of the subflows' rates x the largest srtt, up to
+   * maxSendBufferBytes. Data stays in it until the peer's Data ACK, so while the slowest path
+   * holds the oldest bytes for one of its RTTs, the others must be able to send for as long
+   * (Raiciu et al., NSDI 2012, §4: buffer >= 2 x sum(BW_i) x RTT_max). A rate is the inflight
+   * cap's delivery-rate estimate, or cwnd / srtt before one.
+   */
+  private sendBufferLimit(): number {
+    const floor = this.config.sendBufferBytes;
+    if (this.subflows.length < 2 || this.config.maxSendBufferBytes <= floor) return floor;
+    let rate = 0; // bytes per ms
+    let rtt = 0;
+    for (const s of this.subflows) {
+      const srtt = s.tcp.smoothedRtt;
+      if (!s.usable || srtt === undefined) continue;
+      const measured = s.tcp.deliveryRate;
+      rate += measured !== undefined ? measured / 1000 : s.tcp.congestionWindow / Math.max(srtt, 1);
+      if (srtt > rtt) rtt = srtt;
+    }
+    return Math.min(this.config.maxSendBufferBytes, Math.max(floor, Math.ceil(2 * rate * rtt)));
   }
 
   get readableBytes(): number {
@@ -569,7 +592,7 @@ export class MptcpConnection implements SubflowOwner {
     let n = Math.min(room, queuedEnd - this.sndNxt, this.scratch.length);
     // Nothing left to send while the application leaves half the send buffer empty: the
     // sender is application-limited (not held by data in flight on a slower path).
-    if (n <= 0 && queuedEnd <= this.sndNxt && 2 * this.sendBuf.length < this.config.sendBufferBytes) s.tcp.noteAppLimited();
+    if (n <= 0 && queuedEnd <= this.sndNxt && 2 * this.sendBuf.length < this.sendBufferLimit()) s.tcp.noteAppLimited();
     if (!this.fallback) n = Math.min(n, this.peerWindowRight - this.sndNxt);
     if (n <= 0) return this.fallback || this.scheduler.redundant ? null : this.opportunisticReinjection(s, room);
     if (ask) {

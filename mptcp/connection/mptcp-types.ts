@@ -28,7 +28,9 @@ export interface MptcpConfig {
   maxSubflows: number;
   /** ADD_ADDR announcements accepted per connection. */
   maxAddAddrAccepted: number;
+  /** Send buffer: at least this; grown from the paths' rates and RTTs up to maxSendBufferBytes. */
   sendBufferBytes: number;
+  maxSendBufferBytes: number;
   receiveBufferBytes: number;
   /** A connection left without subflows waits this long for a new one before it fails. */
   noSubflowTimeoutMs: number;
@@ -92,6 +94,7 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   maxSubflows: 8,
   maxAddAddrAccepted: 8,
   sendBufferBytes: 4 * 1024 * 1024,
+  maxSendBufferBytes: 16 * 1024 * 1024,
   receiveBufferBytes: 8 * 1024 * 1024,
   noSubflowTimeoutMs: 60_000,
   rejoinDelayMs: 500,
