@@ -163,7 +163,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
 
   /** SubflowHooks: the queueing delay the engine's inflight cap allows (MptcpConfig). */
   get queueDelayBudgetMs(): number {
-    return this.owner.config.queueDelayBudgetMs;
+    return this.owner.fallback ? Infinity : this.owner.config.queueDelayBudgetMs;
   }
 
   /** The subflow is gone: its window leaves the coupled increase (idempotent). */

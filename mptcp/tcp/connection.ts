@@ -321,6 +321,11 @@ export class TcpConnection {
     if (this.inflightCap.enabled) this.inflightCap.noteAppLimited();
   }
 
+  /** Turns the inflight cap off for good: the congestion window alone, as any TCP. */
+  disableInflightCap(): void {
+    this.inflightCap.turnOff();
+  }
+
   /** What new data may fill: the congestion window, bounded by the inflight cap. */
   private sendWindowLimit(): number {
     return this.inflightCap.enabled ? Math.min(this.cc.cwnd, this.inflightLimit) : this.cc.cwnd;

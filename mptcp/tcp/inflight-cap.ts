@@ -66,10 +66,15 @@ export class InflightCap {
    * @param budgetMs queueing delay (ms) the subflow may add at its bottleneck beyond one
    *   minimum RTT; Infinity turns the cap off.
    */
-  constructor(readonly budgetMs: number) {}
+  constructor(private budgetMs: number) {}
 
   get enabled(): boolean {
     return this.budgetMs !== Infinity;
+  }
+
+  /** Off for good (a connection that fell back to plain TCP: one path, nothing to block). */
+  turnOff(): void {
+    this.budgetMs = Infinity;
   }
 
   /** Highest recent delivery rate (bytes per ms), undefined before the first sample. */

@@ -48,6 +48,14 @@ describe('InflightCap', () => {
     expect(cap.rateBytesPerMs).toBeCloseTo(500, 6);
   });
 
+  it('turned off (a connection fallen back to plain TCP) it no longer caps', () => {
+    const cap = new InflightCap(40);
+    deliver(cap, 0, 1000, 1250, 0, 30);
+    expect(cap.limit(30, MSS)).toBeLessThan(Infinity);
+    cap.turnOff();
+    expect(cap.enabled).toBe(false);
+  });
+
   it('never goes below MIN_CAP_SEGMENTS segments', () => {
     const cap = new InflightCap(0);
     deliver(cap, 0, 1000, 10, 0, 1);
