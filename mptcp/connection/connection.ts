@@ -501,10 +501,6 @@ export class MptcpConnection implements SubflowOwner {
     this.fallback = true;
     this.fallbackOffset = 0;
     this.counters.fallbacks++;
-    // Plain TCP now: one path, no other subflow for its queue to hold back or fail over to,
-    // so the congestion window alone decides, as for any TCP peer. (A server's fallback at the
-    // SYN comes before the engine exists; that engine reads the budget as Infinity.)
-    (s.tcp as TcpConnection | undefined)?.disableInflightCap();
     this.reinject.clear();
     // What the subflow holds it keeps retransmitting; the connection's buffer lets go of it.
     if (this.dataFinSeq >= 0) this.flushFallback(s);

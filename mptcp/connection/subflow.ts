@@ -161,7 +161,11 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
     return this.cc;
   }
 
-  /** SubflowHooks: the queueing delay the engine's inflight cap allows (MptcpConfig). */
+  /**
+   * SubflowHooks: the queueing delay the engine's inflight cap allows (MptcpConfig). Infinity
+   * after a fallback to plain TCP: one path, no other subflow for its queue to hold back or
+   * fail over to, so the congestion window alone decides, as for any TCP peer.
+   */
   get queueDelayBudgetMs(): number {
     return this.owner.fallback ? Infinity : this.owner.config.queueDelayBudgetMs;
   }

@@ -18,8 +18,6 @@
 import type { TcpStats } from '../tcp/tcp-types.js';
 import { WindowedExtreme } from '../tcp/windowed-extreme.js';
 
-export { WindowedExtreme };
-
 export type PathVerdict = 'good' | 'degraded' | 'bad';
 
 /**

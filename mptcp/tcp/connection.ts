@@ -162,7 +162,7 @@ export class TcpConnection {
     this.rcvBufSize = p.config.initialReceiveBufferBytes;
     this.rtt = new RttEstimator({ initialRtoMs: p.config.initialRtoMs, minRtoMs: p.config.minRtoMs, maxRtoMs: p.config.maxRtoMs, granularityMs: 1 });
     this.cc = this.hooks?.createCongestionControl?.(p.config.mss) ?? createCongestionControl(p.config.congestion, p.config.mss);
-    this.inflightCap = new InflightCap(this.hooks?.queueDelayBudgetMs ?? Infinity);
+    this.inflightCap = new InflightCap();
     this.copiedSince = p.now;
     if (p.config.windowScaling) {
       // Smallest shift letting a 16-bit window field cover the largest buffer (RFC 7323 §2.3).
@@ -303,7 +303,7 @@ export class TcpConnection {
 
   /** The inflight cap from the path's measured rate and minimum RTT (bytes; Infinity: none). */
   get inflightLimit(): number {
-    return this.inflightCap.enabled ? this.inflightCap.limit(this.rtt.minRtt, this.sendMss()) : Infinity;
+    return this.inflightCap.limitBytes;
   }
 
   /** Highest recent delivery rate (bytes/s) measured for the inflight cap; undefined when off or unmeasured. */
@@ -318,17 +318,12 @@ export class TcpConnection {
    * application-limited (inflight-cap.ts).
    */
   noteAppLimited(): void {
-    if (this.inflightCap.enabled) this.inflightCap.noteAppLimited();
-  }
-
-  /** Turns the inflight cap off for good: the congestion window alone, as any TCP. */
-  disableInflightCap(): void {
-    this.inflightCap.turnOff();
+    this.inflightCap.noteAppLimited();
   }
 
   /** What new data may fill: the congestion window, bounded by the inflight cap. */
   private sendWindowLimit(): number {
-    return this.inflightCap.enabled ? Math.min(this.cc.cwnd, this.inflightLimit) : this.cc.cwnd;
+    return Math.min(this.cc.cwnd, this.inflightCap.limitBytes);
   }
 
   /**
@@ -614,8 +609,10 @@ export class TcpConnection {
         this.persistBackoff = 0;
       }
     }
-    if (this.inflightCap.enabled && this.inflightCap.due(now, this.rtt.minRtt)) {
-      this.inflightCap.onDelivered(now, this.st.bytesAcked + (this.board.hasSacks ? this.board.sackedBytesIn(this.sndUna, this.sndMax) : 0), this.rtt.minRtt);
+    // The inflight cap samples the delivery rate (subflows only; the budget is the hooks').
+    if (this.hooks !== null && this.inflightCap.due(now, this.rtt.minRtt)) {
+      const delivered = this.st.bytesAcked + (this.board.hasSacks ? this.board.sackedBytesIn(this.sndUna, this.sndMax) : 0);
+      this.inflightCap.onDelivered(now, delivered, this.rtt.minRtt, this.sendMss(), this.hooks.queueDelayBudgetMs ?? Infinity);
     }
     this.detectLoss(now, newSack);
     this.afterAckStateChanges(now);
@@ -977,7 +974,7 @@ export class TcpConnection {
     if (this.finSeq >= 0 && seq + len > this.finSeq) len = Math.max(0, this.finSeq - seq);
     if (this.sndMax === this.sndUna) {
       this.flightStartAt = now;
-      if (this.inflightCap.enabled) this.inflightCap.onFlightStart(now, this.st.bytesAcked);
+      if (this.hooks !== null) this.inflightCap.onFlightStart(now, this.st.bytesAcked);
     }
     const dataEnd = seq + len;
     const withFin = this.finSeq >= 0 && dataEnd === this.finSeq && (!retransmit || this.sndMax > this.finSeq) && (retransmit || this.sndUna + this.sndWnd >= dataEnd);

@@ -31,7 +31,10 @@
  * rate filter's window forgets the old rate; at a bottleneck shared with loss-based flows
  * that keep its queue full, the cap takes less than a loss-based flow would.
  *
- * Pure state: the engine passes `now`, the cumulative delivered bytes and the minimum RTT.
+ * Pure state: the engine passes `now`, the cumulative delivered bytes, the minimum RTT and the
+ * budget (read from its hooks at every sample, so a connection that falls back to plain TCP
+ * turns the cap off through the budget alone). The limit is computed once per sample, not per
+ * segment.
  */
 import { WindowedExtreme } from './windowed-extreme.js';
 
@@ -59,22 +62,14 @@ export class InflightCap {
   private sampleDelivered = 0;
   /** The current sample interval saw the sender without data (noteAppLimited). */
   private appLimitedInInterval = true;
-  /** The last whole interval had data waiting throughout: the cap applies. */
-  private active = false;
+  private limit = Infinity;
 
   /**
-   * @param budgetMs queueing delay (ms) the subflow may add at its bottleneck beyond one
-   *   minimum RTT; Infinity turns the cap off.
+   * The most bytes the subflow should have in flight: rate x (2 x minimum RTT + budget) from
+   * the last sample; Infinity while off, unmeasured, or application-limited in the last interval.
    */
-  constructor(private budgetMs: number) {}
-
-  get enabled(): boolean {
-    return this.budgetMs !== Infinity;
-  }
-
-  /** Off for good (a connection that fell back to plain TCP: one path, nothing to block). */
-  turnOff(): void {
-    this.budgetMs = Infinity;
+  get limitBytes(): number {
+    return this.limit;
   }
 
   /** Highest recent delivery rate (bytes per ms), undefined before the first sample. */
@@ -91,7 +86,7 @@ export class InflightCap {
   /** The sender had room but nothing to send: the cap stays off until a busy interval ends. */
   noteAppLimited(): void {
     this.appLimitedInInterval = true;
-    this.active = false;
+    this.limit = Infinity;
   }
 
   /** Whether an ACK at `now` closes a sample interval (cheap; the caller then computes delivered). */
@@ -99,22 +94,21 @@ export class InflightCap {
     return this.sampleAt < 0 || now - this.sampleAt >= Math.max(minRttMs, MIN_RATE_INTERVAL_MS);
   }
 
-  /** An ACK or SACK with `delivered` cumulative bytes delivered to the peer; call when due(). */
-  onDelivered(now: number, delivered: number, minRttMs: number): void {
-    if (this.sampleAt >= 0) {
+  /**
+   * An ACK or SACK with `delivered` cumulative bytes delivered to the peer; call when due().
+   * `budgetMs` is the queueing delay the subflow may add beyond one minimum RTT; Infinity
+   * turns the cap off (no rate is measured then).
+   */
+  onDelivered(now: number, delivered: number, minRttMs: number, mss: number, budgetMs: number): void {
+    const busy = !this.appLimitedInInterval;
+    if (budgetMs !== Infinity && this.sampleAt >= 0) {
       const dt = now - this.sampleAt;
       if (dt > 0) this.rate.update(now, (delivered - this.sampleDelivered) / dt, rateWindowMs(minRttMs));
     }
     this.sampleAt = now;
     this.sampleDelivered = delivered;
-    this.active = !this.appLimitedInInterval;
     this.appLimitedInInterval = false;
-  }
-
-  /** The most bytes the subflow should have in flight; Infinity while off or unmeasured. */
-  limit(minRttMs: number, mss: number): number {
     const rate = this.rate.value;
-    if (!this.active || rate === undefined || !Number.isFinite(minRttMs)) return Infinity;
-    return Math.max(rate * (2 * minRttMs + this.budgetMs), MIN_CAP_SEGMENTS * mss);
+    this.limit = busy && budgetMs !== Infinity && rate !== undefined && Number.isFinite(minRttMs) ? Math.max(rate * (2 * minRttMs + budgetMs), MIN_CAP_SEGMENTS * mss) : Infinity;
   }
 }

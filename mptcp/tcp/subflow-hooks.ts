@@ -52,7 +52,8 @@ export interface SubflowHooks {
   /**
    * Queueing delay (ms) the subflow may add at its bottleneck beyond one minimum RTT: the
    * engine caps bytes in flight at the measured rate x (2 x minimum RTT + this) (inflight-cap.ts).
-   * Absent or Infinity: no cap, the congestion window alone.
+   * Absent or Infinity: no cap, the congestion window alone. Read at every rate sample, so
+   * it may change during the connection.
    */
   readonly queueDelayBudgetMs?: number;
 }

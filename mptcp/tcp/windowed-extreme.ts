@@ -1,11 +1,8 @@
 /**
  * A running maximum (or minimum) over a time window, as BBR's bandwidth and RTT filters
- * (Kathleen Nichols' algorithm, Linux lib/win_minmax.c). Used by the TCP engine's inflight cap
+ * (Kathleen Nichols' algorithm, Linux lib/win_minmax.c): three samples, the best, the best of
+ * the later part, the best of the last part. Used by the TCP engine's inflight cap
  * (inflight-cap.ts) and by the path quality estimates (pm/path-quality.ts). No allocation.
- */
-/**
- * Running maximum (or minimum) over a time window with three samples: the best, the best of
- * the later part, the best of the last part (lib/win_minmax.c). No allocation.
  */
 export class WindowedExtreme {
   private t0 = 0;

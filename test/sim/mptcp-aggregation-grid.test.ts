@@ -12,7 +12,7 @@ import type { MptcpConfig } from '../../mptcp/connection/mptcp-types.js';
 import { DEFAULT_MPTCP_CONFIG } from '../../mptcp/connection/mptcp-types.js';
 import { SCHEDULERS } from '../../mptcp/sched/scheduler.js';
 import type { LinkConfig, LinkPair } from '../../mptcp/sim/index.js';
-import { makePair, startDownload, type Pair } from './mptcp-harness.js';
+import { makePair, setPathConfig, startDownload, type Pair } from './mptcp-harness.js';
 
 interface GridCase {
   name: string;
@@ -54,7 +54,7 @@ const GRID: GridCase[] = [
       if (!lte) return;
       for (let t = 0; t < 20_000; t += 2000) {
         const [rate, delayMs] = LTE_TRACE[(t / 2000) % LTE_TRACE.length];
-        p.sim.at(t, () => [lte.forward, lte.reverse].forEach((l) => l.setConfig({ rateBitsPerSec: rate * mbit, delayMs })));
+        p.sim.at(t, () => setPathConfig(lte, { rateBitsPerSec: rate * mbit, delayMs }));
       }
     },
     untilMs: 17_000,

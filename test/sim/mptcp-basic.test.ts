@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MPTCP_CONFIG } from '../../mptcp/connection/mptcp-types.js';
-import { makePair, MptcpApp, pattern, sha256 } from './mptcp-harness.js';
+import { longestGap, makePair, MptcpApp, pattern, setPathConfig, sha256 } from './mptcp-harness.js';
 
 describe('MPTCP in the simulator', () => {
   it('two paths: connects, joins, transfers 2 MB both ways byte-exact, closes', () => {
@@ -168,23 +168,11 @@ describe('MPTCP in the simulator: a silently black-holed path is left before its
     const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });
     const app = new MptcpApp(conn, new Uint8Array(0));
     p.client.apps.push(app);
-    p.sim.at(3000, () => {
-      for (const d of [p.links[0].forward, p.links[0].reverse]) d.setConfig({ lossProbability: 1 });
-    });
-    let last = 0;
-    let lastChange = 0;
-    let stall = 0;
-    for (let t = 2500; t < 15_000; t += 5) {
-      p.sim.at(t, (now) => {
-        if (app.receivedBytes === last) return;
-        if (now > 2900) stall = Math.max(stall, now - lastChange);
-        last = app.receivedBytes;
-        lastChange = now;
-      });
-    }
+    p.sim.at(3000, () => setPathConfig(p.links[0], { lossProbability: 1 }));
+    const stall = longestGap(p.sim, () => app.receivedBytes, 2500, 15_000, 2900);
     p.sim.runWhile(() => !app.ended, 30_000);
     expect(sha256(app.data())).toBe(sha256(pattern(size, 1)));
-    return { stall, silent: p.server.stack.counters.silentSubflows };
+    return { stall: stall(), silent: p.server.stack.counters.silentSubflows };
   }
 
   it(`the sender stops using a path that went silent within about silentPathMs (${DEFAULT_MPTCP_CONFIG.silentPathMs} ms), byte-exact`, () => {

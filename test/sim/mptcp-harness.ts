@@ -150,3 +150,28 @@ export function startDownload(p: Pair, bytes: number, seed: number): Download {
   p.client.apps.push(app);
   return { app, server: () => server };
 }
+
+/** Changes both directions of a path's links (an outage, a black hole, a new rate). */
+export function setPathConfig(path: LinkPair, cfg: Partial<LinkConfig>): void {
+  path.forward.setConfig(cfg);
+  path.reverse.setConfig(cfg);
+}
+
+/**
+ * Samples `bytes()` every 5 ms of `sim` time from `fromMs` to `untilMs` and keeps the longest
+ * time between two increases that ends after `countAfterMs`; read the result after the run.
+ */
+export function longestGap(sim: Simulator, bytes: () => number, fromMs: number, untilMs: number, countAfterMs = fromMs): () => number {
+  let last = 0;
+  let lastAt = fromMs;
+  let longest = 0;
+  for (let t = fromMs; t < untilMs; t += 5) {
+    sim.at(t, (now) => {
+      if (bytes() === last) return;
+      if (now > countAfterMs) longest = Math.max(longest, now - lastAt);
+      last = bytes();
+      lastAt = now;
+    });
+  }
+  return () => longest;
+}

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MptcpConfig } from '../../mptcp/connection/mptcp-types.js';
-import { makePair, startDownload } from './mptcp-harness.js';
+import { makePair, setPathConfig, startDownload } from './mptcp-harness.js';
 
 const DOWN_AT = 2000;
 const UP_AT = 10_000;
@@ -19,11 +19,10 @@ function returnDelay(mptcp: Partial<MptcpConfig>): number {
   const p = makePair({ seed: 31, paths: [path, path], clientMptcp: mptcp, serverMptcp: mptcp });
   const { app, server } = startDownload(p, 60_000_000, 5);
   const onPath0 = () => (server()?.subflowStats(true) ?? []).filter((s) => s.remote === '10.0.1.1').reduce((n, s) => n + s.dataBytesSent, 0);
-  const link = [p.links[0].forward, p.links[0].reverse];
-  p.sim.at(DOWN_AT, () => link.forEach((d) => d.setConfig({ up: false })));
+  p.sim.at(DOWN_AT, () => setPathConfig(p.links[0], { up: false }));
   let atUp = 0;
   p.sim.at(UP_AT, () => {
-    link.forEach((d) => d.setConfig({ up: true }));
+    setPathConfig(p.links[0], { up: true });
     atUp = onPath0();
   });
   let back = Infinity;

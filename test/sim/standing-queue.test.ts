@@ -7,16 +7,14 @@
  *   queues; path 0 black-holed or down at 3 s): the data lost on path 0 is resent behind path
  *   1's queue, so the longest stall shrinks with that queue. Zero bytes lost or reordered.
  */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { MptcpConfig } from '../../mptcp/connection/mptcp-types.js';
 import { DEFAULT_MPTCP_CONFIG } from '../../mptcp/connection/mptcp-types.js';
 import type { LinkConfig } from '../../mptcp/sim/index.js';
-import { makePair, pattern, startDownload } from './mptcp-harness.js';
+import { longestGap, makePair, pattern, setPathConfig, sha256, startDownload } from './mptcp-harness.js';
 
 const OFF: Partial<MptcpConfig> = { queueDelayBudgetMs: Infinity };
 const FRAME = 1514;
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('the inflight cap keeps a deep buffer from filling (simulator)', () => {
   /** One path, 20 Mbit/s, 30 ms one way, 1000 frames of buffer (605 ms at 20 Mbit/s). */
@@ -62,24 +60,12 @@ describe('failover behind the surviving path\'s queue (simulator, the lab\'s fai
     ];
     const p = makePair({ seed: 55, paths, clientMptcp: mptcp, serverMptcp: mptcp });
     const { app } = startDownload(p, BYTES, 55);
-    p.sim.at(3000, () => {
-      for (const l of [p.links[0].forward, p.links[0].reverse]) l.setConfig(how === 'down' ? { up: false } : { lossProbability: 1 });
-    });
-    let last = 0;
-    let lastAt = 2000;
-    let longest = 0;
-    for (let t = 2000; t < 30_000; t += 5) {
-      p.sim.at(t, (now) => {
-        if (app.receivedBytes === last) return;
-        longest = Math.max(longest, now - lastAt);
-        last = app.receivedBytes;
-        lastAt = now;
-      });
-    }
+    p.sim.at(3000, () => setPathConfig(p.links[0], how === 'down' ? { up: false } : { lossProbability: 1 }));
+    const longest = longestGap(p.sim, () => app.receivedBytes, 2000, 30_000);
     p.sim.runWhile(() => !app.ended && app.error === null, 30_000);
     expect(app.error).toBeNull();
-    expect(sha(app.data())).toBe(sha(pattern(BYTES, 55)));
-    return longest;
+    expect(sha256(app.data())).toBe(sha256(pattern(BYTES, 55)));
+    return longest();
   }
 
   for (const how of ['blackhole', 'down'] as const) {

@@ -6,7 +6,8 @@
  * paths, counter restarts, and the windowed min/max filter.
  */
 import { describe, expect, it } from 'vitest';
-import { PathQuality, WindowedExtreme, type PathQualitySample, type PathVerdict } from '../../../mptcp/pm/path-quality.js';
+import { PathQuality, type PathQualitySample, type PathVerdict } from '../../../mptcp/pm/path-quality.js';
+import { WindowedExtreme } from '../../../mptcp/tcp/windowed-extreme.js';
 
 /** A sending subflow: cumulative counters as TcpStats would show them. */
 class Link {

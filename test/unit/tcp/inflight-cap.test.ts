@@ -8,39 +8,50 @@ import { InflightCap, MIN_CAP_SEGMENTS, MIN_RATE_INTERVAL_MS, rateWindowMs } fro
 
 const MSS = 1448;
 
+/** An InflightCap fed as TcpConnection feeds it: MSS 1448 and a fixed budget (ms). */
+class Cap extends InflightCap {
+  constructor(readonly budgetMs: number) {
+    super();
+  }
+  sample(now: number, delivered: number, minRtt: number): void {
+    this.onDelivered(now, delivered, minRtt, MSS, this.budgetMs);
+  }
+}
+
 /** Feeds `cap` a steady delivery of `bytesPerMs` for `ms`, one ACK per ms (busy sender). */
-function deliver(cap: InflightCap, from: number, ms: number, bytesPerMs: number, delivered: number, minRtt: number): number {
+function deliver(cap: Cap, from: number, ms: number, bytesPerMs: number, delivered: number, minRtt: number): number {
   for (let t = from + 1; t <= from + ms; t++) {
     delivered += bytesPerMs;
-    if (cap.due(t, minRtt)) cap.onDelivered(t, delivered, minRtt);
+    if (cap.due(t, minRtt)) cap.sample(t, delivered, minRtt);
   }
   return delivered;
 }
 
 describe('InflightCap', () => {
   it('is off with an infinite budget and unmeasured before the first whole interval', () => {
-    const off = new InflightCap(Infinity);
-    expect(off.enabled).toBe(false);
+    const off = new Cap(Infinity);
     deliver(off, 0, 500, 1000, 0, 10);
-    expect(off.limit(10, MSS)).toBe(Infinity);
-    const cap = new InflightCap(40);
-    expect(cap.limit(10, MSS)).toBe(Infinity);
-    expect(cap.limit(Infinity, MSS)).toBe(Infinity);
+    expect(off.limitBytes).toBe(Infinity);
+    expect(off.rateBytesPerMs).toBeUndefined();
+    const cap = new Cap(40);
+    expect(cap.limitBytes).toBe(Infinity);
+    deliver(cap, 0, 500, 1000, 0, Infinity);
+    expect(cap.limitBytes).toBe(Infinity);
   });
 
   it('caps at the highest delivery rate x (2 x minimum RTT + budget)', () => {
-    const cap = new InflightCap(40);
+    const cap = new Cap(40);
     // 1250 bytes/ms is 10 Mbit/s; a 30 ms minimum RTT means intervals of 30 ms.
     deliver(cap, 0, 1000, 1250, 0, 30);
     expect(cap.rateBytesPerMs).toBeCloseTo(1250, 6);
-    expect(cap.limit(30, MSS)).toBeCloseTo(1250 * (2 * 30 + 40), 3);
+    expect(cap.limitBytes).toBeCloseTo(1250 * (2 * 30 + 40), 3);
   });
 
   it('keeps the maximum for the filter window (10 round trips, at least 1 s), then forgets it', () => {
     expect(rateWindowMs(30)).toBe(1000);
     expect(rateWindowMs(0.2)).toBe(1000);
     expect(rateWindowMs(300)).toBe(3000);
-    const cap = new InflightCap(40);
+    const cap = new Cap(40);
     let d = deliver(cap, 0, 1000, 2500, 0, 30);
     d = deliver(cap, 1000, 500, 500, d, 30);
     expect(cap.rateBytesPerMs).toBeCloseTo(2500, 6); // a slower spell does not lower it at once
@@ -48,49 +59,49 @@ describe('InflightCap', () => {
     expect(cap.rateBytesPerMs).toBeCloseTo(500, 6);
   });
 
-  it('turned off (a connection fallen back to plain TCP) it no longer caps', () => {
-    const cap = new InflightCap(40);
-    deliver(cap, 0, 1000, 1250, 0, 30);
-    expect(cap.limit(30, MSS)).toBeLessThan(Infinity);
-    cap.turnOff();
-    expect(cap.enabled).toBe(false);
+  it('turned off by an infinite budget at a later sample (a connection fallen back to plain TCP), it no longer caps', () => {
+    const cap = new Cap(40);
+    const d = deliver(cap, 0, 1000, 1250, 0, 30);
+    expect(cap.limitBytes).toBeLessThan(Infinity);
+    cap.onDelivered(1030, d + 1250 * 30, 30, MSS, Infinity);
+    expect(cap.limitBytes).toBe(Infinity);
   });
 
   it('never goes below MIN_CAP_SEGMENTS segments', () => {
-    const cap = new InflightCap(0);
+    const cap = new Cap(0);
     deliver(cap, 0, 1000, 10, 0, 1);
-    expect(cap.limit(1, MSS)).toBe(MIN_CAP_SEGMENTS * MSS);
+    expect(cap.limitBytes).toBe(MIN_CAP_SEGMENTS * MSS);
   });
 
   it('samples over at least MIN_RATE_INTERVAL_MS on a sub-millisecond path', () => {
-    const cap = new InflightCap(40);
-    cap.onDelivered(0, 0, 0.2);
+    const cap = new Cap(40);
+    cap.sample(0, 0, 0.2);
     expect(cap.due(MIN_RATE_INTERVAL_MS - 1, 0.2)).toBe(false);
     expect(cap.due(MIN_RATE_INTERVAL_MS, 0.2)).toBe(true);
   });
 
   it('is off while the sender is application-limited, back after one whole busy interval', () => {
-    const cap = new InflightCap(40);
+    const cap = new Cap(40);
     let d = deliver(cap, 0, 1000, 1250, 0, 30);
-    expect(cap.limit(30, MSS)).toBeLessThan(Infinity);
+    expect(cap.limitBytes).toBeLessThan(Infinity);
     cap.noteAppLimited();
-    expect(cap.limit(30, MSS)).toBe(Infinity);
+    expect(cap.limitBytes).toBe(Infinity);
     // The interval in which it was app-limited ends: still off.
     d += 1250 * 30;
-    cap.onDelivered(1030, d, 30);
-    expect(cap.limit(30, MSS)).toBe(Infinity);
+    cap.sample(1030, d, 30);
+    expect(cap.limitBytes).toBe(Infinity);
     // A whole interval with data waiting throughout: on again.
     d += 1250 * 30;
-    cap.onDelivered(1060, d, 30);
-    expect(cap.limit(30, MSS)).toBeCloseTo(1250 * 100, 3);
+    cap.sample(1060, d, 30);
+    expect(cap.limitBytes).toBeCloseTo(1250 * 100, 3);
   });
 
   it('an idle gap before a flight is not counted as slow delivery', () => {
-    const cap = new InflightCap(40);
+    const cap = new Cap(40);
     let d = deliver(cap, 0, 100, 1250, 0, 30);
     cap.onFlightStart(5000, d); // nothing in flight from 100 ms to 5 s
     d += 1250 * 30;
-    cap.onDelivered(5030, d, 30);
+    cap.sample(5030, d, 30);
     expect(cap.rateBytesPerMs).toBeCloseTo(1250, 6);
   });
 
@@ -99,26 +110,26 @@ describe('InflightCap', () => {
     // min(W / m, capacity) per ms. The sender keeps exactly the cap in flight.
     const capacity = 6250; // 50 Mbit/s
     const m = 20;
-    const cap = new InflightCap(0); // the strictest budget
+    const cap = new Cap(0); // the strictest budget
     let d = 0;
     let t = 0;
-    cap.onDelivered(t, d, m);
+    cap.sample(t, d, m);
     // A first interval at a tiny rate (as if only the initial window had been sent).
     t += m;
     d += 14_480;
-    cap.onDelivered(t, d, m);
+    cap.sample(t, d, m);
     let intervals = 0;
     while (intervals < 20) {
-      const w = cap.limit(m, MSS);
+      const w = cap.limitBytes;
       const rate = Math.min(w / m, capacity);
       t += m;
       d += rate * m;
-      cap.onDelivered(t, d, m);
+      cap.sample(t, d, m);
       intervals++;
       if (rate >= capacity) break;
     }
     // Doubling per interval from 14.5 KB per 20 ms to 125 KB per 20 ms takes 4 intervals.
     expect(intervals).toBeLessThanOrEqual(5);
-    expect(cap.limit(m, MSS)).toBeGreaterThanOrEqual(2 * capacity * m);
+    expect(cap.limitBytes).toBeGreaterThanOrEqual(2 * capacity * m);
   });
 });
