@@ -13,13 +13,15 @@
  * Teardown kills everything started in the lab's namespaces and deletes them; it also runs at
  * process exit, and Lab.up removes labs whose owning process died (namespaces.ts).
  * Kernel MPTCP is configured on the client (a `subflow` endpoint per non-primary path address)
- * and the aggregator (limits), so any kernel MPTCP socket uses every path.
+ * and the aggregator (limits), so any kernel MPTCP socket uses every path. A topology's shared
+ * bottleneck is built on the aggregator (shared-bottleneck.ts).
  */
 import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { applyPathSpec, type PathConfig, type PathSpec } from './link-config.js';
 import { EmulatorProcess, type Sample } from './emulator-process.js';
 import { emulatorEntry } from './emulator-entry.js';
 import type { EmulatorStats } from './emulator/protocol.js';
+import { BOTTLENECK_IF, parseBottleneckStats, sharedBottleneckCommands, type SharedBottleneckStats } from './shared-bottleneck.js';
 import { claimPrefix, cleanupStaleLabs, destroyNamespace, releasePrefix, run, runAsync, type ExecResult } from './namespaces.js';
 import { planScript, planTopology, type Middlebox, type PathPlan, type ScriptSpec, type TopologyPlan, type TopologySpec } from './topology.js';
 
@@ -166,6 +168,12 @@ export class Lab {
     return p;
   }
 
+  /** The shared bottleneck's counters; throws when the topology has none. */
+  bottleneckStats(): SharedBottleneckStats {
+    if (this.plan.sharedBottleneck === undefined) throw new Error('lab: this topology has no shared bottleneck');
+    return parseBottleneckStats(this.execSync('aggregator', ['tc', '-s', '-j', 'qdisc', 'show', 'dev', BOTTLENECK_IF]));
+  }
+
   /** Runs a command on a host and waits; never rejects for a non-zero exit (see `code`). */
   exec(host: LabHost, argv: readonly string[], timeoutMs = 0): Promise<ExecResult> {
     return runAsync('ip', ['netns', 'exec', this.namespaces[host], ...argv], timeoutMs);
@@ -230,6 +238,7 @@ export class Lab {
     for (const h of ['client', 'aggregator', 'web'] as const) {
       // No cached TCP metrics: every benchmark run starts from the same state.
       this.sysctl(h, ['net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.tcp_no_metrics_save=1', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+      if (plan.tcpCongestion !== undefined) this.setCongestion(h, plan.tcpCongestion);
     }
     const root: string[] = [];
     for (const p of plan.paths) {
@@ -288,6 +297,25 @@ export class Lab {
       for (const p of plan.paths) this.execSync(h, ['ethtool', '-K', p.hostIf, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
     }
     for (const p of plan.paths) if (p.middlebox !== 'none') this.applyMiddlebox(p, p.middlebox);
+    if (plan.sharedBottleneck !== undefined) {
+      const cmds = sharedBottleneckCommands(plan.sharedBottleneck, plan.paths.map((p) => p.hostIf));
+      this.ipBatch('aggregator', cmds.ip);
+      run('tc', ['-n', ns.aggregator, '-batch', '-'], cmds.tc.join('\n') + '\n');
+    }
+  }
+
+  /**
+   * The namespace's default TCP congestion control: plain TCP, and every kernel MPTCP subflow
+   * (the kernel gives joined subflows the MPTCP socket's, i.e. this default, not a route's).
+   */
+  private setCongestion(host: LabHost, name: string): void {
+    try {
+      this.sysctl(host, [`net.ipv4.tcp_congestion_control=${name}`]);
+    } catch (e) {
+      // Outside the initial namespace only names in the global allowed list may be the default.
+      const allowed = run('sysctl', ['-n', 'net.ipv4.tcp_allowed_congestion_control']).trim();
+      throw new Error(`lab: tcpCongestion ${name} refused (a namespace's default must be in net.ipv4.tcp_allowed_congestion_control: ${allowed}; reno always is)`, { cause: e });
+    }
   }
 
   private sysctl(host: LabHost, settings: string[]): void {

@@ -1,9 +1,11 @@
 // Topology files: the bundled YAML topologies parse and plan; addresses, interfaces, tables and
-// scripts come out as documented; mistakes are reported with the field.
+// scripts come out as documented; mistakes are reported with the field. The shared bottleneck's
+// commands come out as documented.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TOPOLOGY_DIR } from './paths.js';
+import { parseBottleneckStats, sharedBottleneckCommands } from './shared-bottleneck.js';
 import { loadTopologyFile, parseTopologyYaml, planTopology } from './topology.js';
 
 describe('topologies', () => {
@@ -56,5 +58,34 @@ paths:
     expect(() => planTopology({ paths: [{ name: 'a', emulate: false, rate: 10 }] })).toThrow(/emulate: false/);
     expect(() => planTopology({ paths: [{ name: 'a', script: { repeat: '1s', steps: [{ at: '2s', loss: 1 }] } }] })).toThrow(/repeat/);
     expect(() => parseTopologyYaml('just text')).toThrow(/"paths" list/);
+  });
+
+  it('plans a shared bottleneck and a congestion control, and checks them', () => {
+    const plan = planTopology({ sharedBottleneck: { rate: '20mbit' }, tcpCongestion: 'cubic', paths: [{ name: 'a' }, { name: 'b' }] });
+    expect(plan.sharedBottleneck).toEqual({ rateBitsPerSec: 20e6, queuePackets: 100 });
+    expect(plan.tcpCongestion).toBe('cubic');
+    expect(planTopology({ paths: [{ name: 'a' }] })).toMatchObject({ sharedBottleneck: undefined, tcpCongestion: undefined });
+    expect(planTopology({ sharedBottleneck: { rate: 5, queue: '30' }, paths: [{ name: 'a' }] }).sharedBottleneck).toEqual({ rateBitsPerSec: 5e6, queuePackets: 30 });
+    expect(() => planTopology({ sharedBottleneck: { rate: 'unlimited' }, paths: [{ name: 'a' }] })).toThrow(/sharedBottleneck.rate: .*finite/);
+    expect(() => planTopology({ sharedBottleneck: { rate: '10mbit', queue: 0 }, paths: [{ name: 'a' }] })).toThrow(/sharedBottleneck.queue/);
+    expect(() => planTopology({ sharedBottleneck: { rate: '10mbit', delay: '5ms' } as never, paths: [{ name: 'a' }] })).toThrow(/unknown setting "delay"/);
+    expect(() => planTopology({ sharedBottleneck: {} as never, paths: [{ name: 'a' }] })).toThrow(/sharedBottleneck.rate: a rate is needed/);
+    expect(() => planTopology({ tcpCongestion: 'cubic; reboot', paths: [{ name: 'a' }] })).toThrow(/tcpCongestion/);
+  });
+
+  it('builds the bottleneck: an ifb with HTB and a FIFO, every path interface redirected to it', () => {
+    const c = sharedBottleneckCommands({ rateBitsPerSec: 20e6, queuePackets: 100 }, ['p0', 'p1']);
+    expect(c.ip).toEqual(['link add ifb0 type ifb', 'link set ifb0 up']);
+    expect(c.tc).toEqual([
+      'qdisc add dev ifb0 root handle 1: htb default 1',
+      'class add dev ifb0 parent 1: classid 1:1 htb rate 20000000bit ceil 20000000bit quantum 1514',
+      'qdisc add dev ifb0 parent 1:1 handle 10: pfifo limit 100',
+      'qdisc add dev p0 clsact',
+      'filter add dev p0 egress protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ifb0',
+      'qdisc add dev p1 clsact',
+      'filter add dev p1 egress protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ifb0',
+    ]);
+    const json = '[{"kind":"htb","handle":"1:","bytes":9,"packets":1,"drops":0,"qlen":0},{"kind":"pfifo","handle":"10:","parent":"1:1","bytes":3028,"packets":2,"drops":5,"qlen":1}]';
+    expect(parseBottleneckStats(json)).toEqual({ sentBytes: 3028, sentPackets: 2, drops: 5, backlogPackets: 1 });
   });
 });

@@ -13,10 +13,14 @@
  * (policy routing: a table per source address), and its main table's default route uses the
  * primary path. The web host is 10.100.250.2 / fd00:100:250::2 and reaches only the
  * aggregator (which does not forward: the client gets to the web only through a proxy).
+ * Optional: a shared bottleneck that every path's download direction crosses together
+ * (shared-bottleneck.ts), and the kernel TCP congestion control of the lab's hosts (default:
+ * the machine's).
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { applyPathSpec, defaultPath, type PathConfig, type PathSpec } from './link-config.js';
+import { planSharedBottleneck, type SharedBottleneckPlan, type SharedBottleneckSpec } from './shared-bottleneck.js';
 import { LabConfigError, parseDuration, type Quantity } from './units.js';
 
 /** MPTCP-option-stripping middlebox on a path (iptables TCPOPTSTRIP on both hosts' egress). */
@@ -51,6 +55,15 @@ export interface TopologySpec {
   primary?: string;
   /** Seed of the emulators' randomness (loss, jitter, reordering); default 1. */
   seed?: number;
+  /** One rate limit and queue for the download direction of all paths together (aggregator). */
+  sharedBottleneck?: SharedBottleneckSpec;
+  /**
+   * net.ipv4.tcp_congestion_control of the client, aggregator and web hosts (plain TCP and
+   * kernel MPTCP subflows). Default: the machine's, which new namespaces inherit. Outside the
+   * initial namespace the kernel accepts only names in net.ipv4.tcp_allowed_congestion_control
+   * (reno always; cubic on most machines, not on one whose default is bbr).
+   */
+  tcpCongestion?: string;
   paths: PathTopologySpec[];
 }
 
@@ -82,6 +95,8 @@ export interface TopologyPlan {
   seed: number;
   primary: number;
   paths: PathPlan[];
+  sharedBottleneck: SharedBottleneckPlan | undefined;
+  tcpCongestion: string | undefined;
   /** The aggregator's service address (on its loopback). */
   aggregator: Addresses;
   /** The web host, and the aggregator's address on the web link. */
@@ -104,7 +119,7 @@ export function loadTopologyFile(file: string): TopologySpec {
 
 /** Validates a topology and computes its plan. Throws LabConfigError naming the field. */
 export function planTopology(spec: TopologySpec): TopologyPlan {
-  const known = new Set(['name', 'ipv6', 'primary', 'seed', 'paths']);
+  const known = new Set(['name', 'ipv6', 'primary', 'seed', 'sharedBottleneck', 'tcpCongestion', 'paths']);
   for (const k of Object.keys(spec)) if (!known.has(k)) throw new LabConfigError(`topology: unknown key "${k}" (known: ${[...known].join(', ')})`);
   if (spec.paths.length < 1 || spec.paths.length > MAX_PATHS) throw new LabConfigError(`topology.paths: 1 to ${MAX_PATHS} paths`);
   const names = new Set<string>();
@@ -134,12 +149,17 @@ export function planTopology(spec: TopologySpec): TopologyPlan {
   });
   const primary = spec.primary === undefined ? 0 : paths.findIndex((p) => p.name === spec.primary);
   if (primary < 0) throw new LabConfigError(`topology.primary: no path named "${spec.primary}"`);
+  if (spec.tcpCongestion !== undefined && (typeof spec.tcpCongestion !== 'string' || !/^[a-z][a-z0-9_]*$/.test(spec.tcpCongestion))) {
+    throw new LabConfigError('topology.tcpCongestion: the name of a kernel congestion control (e.g. cubic, reno, bbr)');
+  }
   return {
     name: spec.name ?? 'lab',
     ipv6: spec.ipv6 ?? true,
     seed: spec.seed ?? 1,
     primary,
     paths,
+    sharedBottleneck: spec.sharedBottleneck === undefined ? undefined : planSharedBottleneck(spec.sharedBottleneck),
+    tcpCongestion: spec.tcpCongestion,
     aggregator: { v4: '10.100.0.1', v6: 'fd00:100::1' },
     web: { v4: '10.100.250.2', v6: 'fd00:100:250::2' },
     aggregatorWebSide: { v4: '10.100.250.1', v6: 'fd00:100:250::1' },

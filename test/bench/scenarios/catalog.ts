@@ -10,6 +10,9 @@
  *  - latency: time to first byte of 1 KB requests, one at a time; new connections per second.
  *  - capacity: one download on unshaped paths; 1,000 and 10,000 concurrent small downloads
  *    (errors, memory of the contender's processes per connection).
+ *  - fairness (fairness.ts): shared-bottleneck: both paths' downloads cross one 20 Mbit/s
+ *    bottleneck beside a single-path kernel TCP download; each one's goodput over the same
+ *    time, their ratio (one TCP's share = 1), the bottleneck's utilisation.
  * Figures only; nothing here asserts a timing.
  */
 import { readFileSync } from 'node:fs';
@@ -17,8 +20,9 @@ import type { Lab } from '../../lab/lab.js';
 import type { TopologySpec } from '../../lab/topology.js';
 import { parseRate } from '../../lab/units.js';
 import type { Contender, Transfer } from './contender.js';
+import { sharedBottleneck } from './fairness.js';
 
-export type Group = 'aggregation' | 'failover' | 'latency' | 'capacity';
+export type Group = 'aggregation' | 'failover' | 'latency' | 'capacity' | 'fairness';
 
 export interface RunOptions {
   /** Smaller transfers and counts (the CI smoke run, `--quick`). */
@@ -267,4 +271,5 @@ export const SCENARIOS: readonly Scenario[] = [
   capacitySingle,
   capacityMany(1000),
   capacityMany(10_000),
+  sharedBottleneck,
 ];

@@ -6,7 +6,8 @@
  *
  * Traffic always comes from the lab's flow peer (test/lab/peers/flow.mjs): a download server on
  * the web host (port WEB_PORT, started by the runner for every lab) or one the contender starts,
- * and the downloader on the client, directly, through a SOCKS5 proxy, or under mptcpize.
+ * and the downloader on the client, directly, through a SOCKS5 proxy, or under mptcpize; in the
+ * foreground (runFlow) or in the background until stopped (startFlow, e.g. a competing flow).
  */
 import type { Lab } from '../../lab/lab.js';
 import { FLOW_PEER } from '../../lab/paths.js';
@@ -86,19 +87,58 @@ function hostPort([host, port]: [string, number]): string {
 /** argv prefix raising the open-file soft limit to the hard one (many connections need it). */
 export const MANY_FILES = ['sh', '-c', 'ulimit -n "$(ulimit -Hn)"; exec "$@"', 'sh'];
 
-/** Runs the downloader on the client and returns its report. */
-export async function runFlow(lab: Lab, client: FlowClient, opts: DownloadOptions): Promise<FlowReport> {
+function flowArgv(client: FlowClient, opts: DownloadOptions): string[] {
   const argv = [...MANY_FILES, ...(client.mptcp === true ? ['mptcpize', 'run'] : []), process.execPath, FLOW_PEER, 'get', '--connect', hostPort(client.connect), '--bytes', String(opts.bytes)];
   if (client.socks !== undefined) argv.push('--socks', hostPort(client.socks));
   if (client.local !== undefined) argv.push('--local', client.local);
   argv.push('--count', String(opts.count ?? 1), '--parallel', String(opts.parallel ?? 1), '--progress', String(opts.progressMs ?? 0), '--timeout', String(opts.timeoutMs));
-  const r = await lab.exec('client', argv, opts.timeoutMs * Math.ceil((opts.count ?? 1) / (opts.parallel ?? 1)) + 30_000);
-  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return argv;
+}
+
+function parseReport(stdout: string, stderr: string, code: number | null): FlowReport {
+  const line = stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as FlowReport;
   } catch {
-    throw new Error(`downloader failed (exit ${r.code}): ${r.stderr.slice(-500)} ${r.stdout.slice(-500)}`);
+    throw new Error(`downloader failed (exit ${code}): ${stderr.slice(-500)} ${stdout.slice(-500)}`);
   }
+}
+
+/** Runs the downloader on the client and returns its report. */
+export async function runFlow(lab: Lab, client: FlowClient, opts: DownloadOptions): Promise<FlowReport> {
+  const r = await lab.exec('client', flowArgv(client, opts), opts.timeoutMs * Math.ceil((opts.count ?? 1) / (opts.parallel ?? 1)) + 30_000);
+  return parseReport(r.stdout, r.stderr, r.code);
+}
+
+/** A downloader running in the background (startFlow). */
+export interface BackgroundFlow {
+  /** Stops it (SIGTERM: transfers under way end as "stopped") and returns its report. */
+  stop(): Promise<FlowReport>;
+}
+
+/**
+ * Starts the downloader on the client in the background, e.g. a competing flow that runs while
+ * a contender downloads; stop() ends it early and still gets its report (progress included).
+ */
+export function startFlow(lab: Lab, client: FlowClient, opts: DownloadOptions): BackgroundFlow {
+  const p = lab.spawn('client', flowArgv(client, opts));
+  let stdout = '';
+  let stderr = '';
+  p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  // 'close', not 'exit': the report is the last line of stdout, complete only when it closes.
+  const exited = new Promise<number | null>((resolve) => p.once('close', (code) => resolve(code)));
+  return {
+    async stop() {
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000))]);
+      if (code === 'late') {
+        p.kill('SIGKILL');
+        throw new Error('background downloader did not stop within 10 s of SIGTERM');
+      }
+      return parseReport(stdout, stderr, code);
+    },
+  };
 }
 
 /** Starts a long-running server on a lab host and waits until its output matches `ready`. */

@@ -57,7 +57,7 @@ export function summaryMarkdown(r: BenchResults): string {
   out.push('Contenders:', '');
   for (const c of r.contenders) out.push(`- **${c.name}**: ${c.description}`);
   for (const u of r.unavailable) out.push(`- ${u.name}: not run (${u.reason})`);
-  const groups: Group[] = ['aggregation', 'failover', 'latency', 'capacity'];
+  const groups: Group[] = ['aggregation', 'failover', 'latency', 'capacity', 'fairness'];
   for (const g of groups) {
     const rows = r.rows.filter((x) => x.group === g);
     if (rows.length === 0) continue;

@@ -10,6 +10,8 @@
 //     proxy (no authentication; CONNECT to HOST:PORT), verifies every byte against the pattern,
 //     and prints one JSON line: per-transfer timings (connect, first byte, done), the longest gap
 //     between arriving data, progress samples (wall-clock ms, bytes) and errors.
+//     SIGTERM stops it early but cleanly: transfers under way end with the error "stopped" (their
+//     bytes so far counted), none start, and the JSON line is printed as usual (background flows).
 import { connect, createServer } from 'node:net';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -106,6 +108,10 @@ function socksConnect(sock, host, port) {
   });
 }
 
+/** finish() of every transfer under way, for SIGTERM. */
+const active = new Set();
+let stopped = false;
+
 function transfer(target, bytes, local, socks, progressMs, timeoutMs) {
   const r = { start: performance.timeOrigin + performance.now(), connectMs: null, ttfbMs: null, doneMs: null, bytes: 0, maxGapMs: 0, progress: [], error: null };
   const t0 = performance.now();
@@ -118,6 +124,7 @@ function transfer(target, bytes, local, socks, progressMs, timeoutMs) {
     const finish = (error) => {
       if (settled) return;
       settled = true;
+      active.delete(finish);
       clearTimeout(timer);
       if (error) r.error = error;
       r.doneMs = performance.now() - t0;
@@ -125,6 +132,7 @@ function transfer(target, bytes, local, socks, progressMs, timeoutMs) {
       sock.destroy();
       resolve(r);
     };
+    active.add(finish);
     const timer = timeoutMs > 0 ? setTimeout(() => finish(`timeout after ${timeoutMs} ms with ${r.bytes} of ${bytes} bytes`), timeoutMs) : undefined;
     sock.on('error', (e) => finish(`${e.code ?? ''} ${e.message}`.trim()));
     sock.on('connect', async () => {
@@ -172,8 +180,12 @@ async function get() {
   const results = [];
   let next = 0;
   const t0 = performance.now();
+  process.once('SIGTERM', () => {
+    stopped = true;
+    for (const finish of [...active]) finish('stopped');
+  });
   const worker = async () => {
-    while (next < count) {
+    while (!stopped && next < count) {
       next++;
       results.push(await transfer(target, bytes, local, socks, progressMs, timeoutMs));
     }
