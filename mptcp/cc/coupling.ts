@@ -19,7 +19,7 @@
  * per RTT anyway. A member counts in the aggregates once it has an RTT estimate (Linux: an
  * established subflow with srtt != 0); with at most one counted member every algorithm is Reno.
  */
-import { initialWindow, slowStartAck, type CongestionControl } from '../tcp/congestion.js';
+import { initialWindow, restartWindow, slowStartAck, type CongestionControl } from '../tcp/congestion.js';
 import { HyStart } from '../tcp/hystart.js';
 
 export type CoupledAlgorithm = 'lia' | 'olia' | 'balia';
@@ -109,6 +109,12 @@ export abstract class CoupledMember implements GroupMember {
     this.onLoss();
     this.ssthresh = this.lossThreshold(inFlight);
     this.cwnd = this.mss;
+    this.ackedInCa = 0;
+    this.coupling.markChanged();
+  }
+
+  restart(): void {
+    restartWindow(this, this.hy, this.mss);
     this.ackedInCa = 0;
     this.coupling.markChanged();
   }

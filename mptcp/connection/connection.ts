@@ -10,6 +10,7 @@ import { ByteQueue } from '../tcp/byte-queue.js';
 import { createCoupledGroup, type CongestionGroup } from '../cc/index.js';
 import { AddressSignals } from './address-signals.js';
 import { DataReceiver } from './data-receiver.js';
+import { largestReceiveRtt } from './receive-buffer-tuner.js';
 import { ReinjectQueue } from './reinject-queue.js';
 import { addAddrHmac } from '../wire/crypto.js';
 import { formatIp } from '../wire/ip-address.js';
@@ -99,7 +100,7 @@ export class MptcpConnection implements SubflowOwner {
     this.scheduler = p.scheduler;
     this.lastNow = p.now;
     this.checksums = p.config.checksums && p.role === 'client';
-    this.rx = new DataReceiver(p.config.receiveBufferBytes);
+    this.rx = new DataReceiver(p.config.receiveBufferBytes, p.config.maxReceiveBufferBytes);
     this.coupling = createCoupledGroup(p.config.congestion);
   }
 
@@ -145,9 +146,19 @@ export class MptcpConnection implements SubflowOwner {
     return this.rx.readableBytes;
   }
 
-  read(_now: number, max = Infinity): Uint8Array | null {
+  /**
+   * The receive buffer's current size (bytes): receiveBufferBytes at first, grown from what
+   * the application consumes per RTT up to maxReceiveBufferBytes (receive-buffer-tuner.ts).
+   */
+  get receiveBufferSize(): number {
+    return this.rx.tuner.size;
+  }
+
+  read(now: number, max = Infinity): Uint8Array | null {
     const data = this.rx.read(max);
     if (!data) return null;
+    // Dynamic right-sizing from consumption, once per interval of the largest subflow RTT.
+    if (this.rx.tuner.consumed(now, data.length, this.rx.readableBytes)) this.rx.tuner.adjust(now, largestReceiveRtt(this.subflows));
     // A window that opened by a good part of the buffer is worth an ACK now (as TCP's
     // window update): the peer may be blocked on it.
     const before = this.rx.lastAdvertised;
@@ -213,6 +224,8 @@ export class MptcpConnection implements SubflowOwner {
       scheduledBytes: s.scheduledBytes,
       stale: s.stale,
       tier: s.rank,
+      lossDemoted: s.loss.demoted,
+      lossRatio: s.loss.lossRatio,
       closeReason: s.closeReason,
       tcp: s.tcp.stats(),
     }));
@@ -389,6 +402,7 @@ export class MptcpConnection implements SubflowOwner {
   private updateStale(now: number): void {
     if (this.policy?.announceBackup) for (const s of this.subflows) if (s.use.budget) this.announceBackupWish(s);
     this.updateSilent(now);
+    this.updateLossDemotion(now);
     const others = (s: Subflow) => this.subflows.some((o) => o !== s && o.usable);
     for (const s of this.subflows) {
       const timeouts = s.tcp.consecutiveTimeouts;
@@ -456,6 +470,29 @@ export class MptcpConnection implements SubflowOwner {
       s.silentAt = now;
       this.counters.silentSubflows++;
       s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
+    }
+  }
+
+  /**
+   * Loss demotion (loss-demotion.ts): each active subflow's loss is judged against the
+   * configured ratios; a demoted one ranks half a tier lower (refreshEligibility) and, when
+   * another subflow is usable, its unacknowledged data goes out again on the others at once.
+   */
+  private updateLossDemotion(now: number): void {
+    const c = this.config;
+    if (c.demoteLossRatio <= 0 || this.fallback) return;
+    for (const s of this.subflows) {
+      if (s.phase !== 'active') continue;
+      const clean = this.subflows.some((o) => o !== s && o.usable && o.use.enabled && o.rank === s.rank && !o.loss.demoted && o.loss.lossRatio < c.promoteLossRatio);
+      const change = s.loss.update(now, s.tcp.bytesSent, s.tcp.retransmittedBytes, s.srtt, s.tcp.minimumRtt, c.demoteLossRatio, c.promoteLossRatio, clean);
+      if (change === 'demoted') {
+        this.counters.lossDemotions++;
+        if (this.subflows.some((o) => o !== s && o.usable && !o.loss.demoted)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
+      } else if (change === 'promoted') {
+        // Its window reflects the loss it no longer has: start over, as a new subflow would.
+        this.counters.lossPromotions++;
+        s.tcp.restartCongestion();
+      }
     }
   }
 
@@ -531,7 +568,7 @@ export class MptcpConnection implements SubflowOwner {
     if (room <= 0 || this.closedForSending) return null;
     if (this.fallback) return this.pullNew(now, s, room, false);
     this.refreshEligibility(now);
-    if (!s.eligible) return null;
+    if (!s.eligible) return s.probing ? this.lossProbe(s, room) : null;
     const limiter = s.use.limiter;
     if (limiter && s.rateBlocked) {
       // The path's rate cap holds it back; the timer wakes the connection when it may send.
@@ -562,13 +599,16 @@ export class MptcpConnection implements SubflowOwner {
    * Which subflows may carry data now: established and not stale, allowed by the policy, and
    * of the best rank (tier; a peer's backup wish counts as tier 1) among such subflows. A tier
    * is used only while every path of the better tiers is down or stale (a path held back by
-   * its rate cap is not down: it stays eligible, with no room until its tokens return).
+   * its rate cap is not down: it stays eligible, with no room until its tokens return). A
+   * subflow demoted for its loss ranks half a tier lower: below its tier's other paths, above
+   * the next tier; when a better one is eligible it only probes.
    */
   private refreshEligibility(now: number): void {
     let best = Infinity;
-    for (const o of this.subflows) if (o.use.enabled && o.usable && o.rank < best) best = o.rank;
+    for (const o of this.subflows) if (o.use.enabled && o.usable && effectiveRank(o) < best) best = effectiveRank(o);
     for (const o of this.subflows) {
-      o.eligible = o.use.enabled && o.usable && o.rank === best;
+      o.eligible = o.use.enabled && o.usable && effectiveRank(o) === best;
+      o.probing = !o.eligible && o.loss.demoted && o.use.enabled && o.usable;
       // A capped path out of tokens has no room: schedulers then pick another path.
       const limiter = o.use.limiter;
       o.rateBlocked = o.eligible && limiter !== null && !limiter.canSend(now);
@@ -686,6 +726,28 @@ export class MptcpConnection implements SubflowOwner {
     return { dsn: best, length: n, reinjection: true, dataFin: false };
   }
 
+  /** The next DSN a loss probe copies from (each byte is copied at most once). */
+  private probeNext = 1;
+
+  /**
+   * For a subflow demoted for its loss: a copy of data in flight on the others, as its window
+   * allows (loss-demotion.ts): its loss keeps being measured while the data stays on the good
+   * paths (a lost copy delays nothing). None when nothing is in flight at the data level (no
+   * traffic: no loss to measure, and the estimate decays while idle).
+   */
+  private lossProbe(s: Subflow, room: number): ScheduledChunk | null {
+    if (s.rateBlocked) return null;
+    const from = Math.max(this.sndUna, this.probeNext);
+    const end = this.dataFinSeq >= 0 ? Math.min(this.sndNxt, this.dataFinSeq) : this.sndNxt;
+    const n = Math.min(room, end - from, this.scratch.length);
+    if (n <= 0) return null;
+    this.probeNext = from + n;
+    this.counters.lossProbeBytes += n;
+    s.use.limiter?.take(this.lastNow, n);
+    s.use.budget?.take(n);
+    return { dsn: from, length: n, reinjection: true, dataFin: false };
+  }
+
   private releasePending = false;
 
   copySendData(dsn: number, length: number, to: TcpConnection): void {
@@ -767,7 +829,10 @@ export class MptcpConnection implements SubflowOwner {
   onData(now: number, dsn: number, data: Uint8Array, _s: Subflow): void {
     this.lastNow = now;
     const dup = this.rx.duplicateBytes;
-    if (this.rx.onData(dsn, data)) this.emit({ type: 'readable' });
+    if (this.rx.onData(dsn, data)) {
+      this.rx.tuner.readable(now);
+      this.emit({ type: 'readable' });
+    }
     this.counters.duplicateDataBytes += this.rx.duplicateBytes - dup;
     this.consumePeerFin();
   }
@@ -952,4 +1017,9 @@ function connectFailure(reason: string): MptcpResetReason {
   if (reason.includes('timeout')) return 'timeout';
   if (reason.includes('refused')) return 'refused';
   return 'refused';
+}
+
+/** A subflow's place in the tier order with loss demotion: half a tier below its own. */
+function effectiveRank(s: Subflow): number {
+  return s.loss.demoted ? s.rank + 0.5 : s.rank;
 }

@@ -3,10 +3,12 @@
  * all subflows placed by DSN, in-order bytes queued for the application, out-of-order ones
  * kept until the gap fills, duplicates (reinjected data arriving twice) dropped and counted,
  * the peer's DATA_FIN consumed when everything before it arrived, and the connection-level
- * receive window every subflow announces (§3.3.5).
+ * receive window every subflow announces (§3.3.5): the free part of a buffer that grows with
+ * what the application consumes per RTT (receive-buffer-tuner.ts).
  */
 import { ByteQueue } from '../tcp/byte-queue.js';
 import { Reassembly } from '../tcp/reassembly.js';
+import { ReceiveBufferTuner } from './receive-buffer-tuner.js';
 
 export class DataReceiver {
   /** Next DSN expected (relative; the Data ACK we send). */
@@ -19,8 +21,12 @@ export class DataReceiver {
   /** Free space the last window announcement was computed from. */
   lastAdvertised = 0;
   duplicateBytes = 0;
+  /** The buffer's size, grown from consumption between `initialBytes` and `maxBytes`. */
+  readonly tuner: ReceiveBufferTuner;
 
-  constructor(private readonly bufferBytes: number) {}
+  constructor(initialBytes: number, maxBytes: number) {
+    this.tuner = new ReceiveBufferTuner(initialBytes, maxBytes);
+  }
 
   get readableBytes(): number {
     return this.queue.length;
@@ -72,7 +78,7 @@ export class DataReceiver {
 
   /** Free buffer space: the window the subflows announce. */
   space(): number {
-    const free = Math.max(0, this.bufferBytes - this.queue.length - this.reassembly.bufferedBytes);
+    const free = Math.max(0, this.tuner.size - this.queue.length - this.reassembly.bufferedBytes);
     this.lastAdvertised = free;
     return free;
   }

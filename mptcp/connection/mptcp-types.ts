@@ -31,7 +31,16 @@ export interface MptcpConfig {
   /** Send buffer: at least this; grown from the paths' rates and RTTs up to maxSendBufferBytes. */
   sendBufferBytes: number;
   maxSendBufferBytes: number;
+  /**
+   * Receive buffer (the connection-level window every subflow announces, RFC 8684 §3.3.5):
+   * this at first, grown every RTT to 3 x what the application consumed per RTT, up to
+   * maxReceiveBufferBytes (receive-buffer-tuner.ts; NSDI 2012 §4). Equal values: a fixed buffer.
+   * Default 1 MiB: 2 x 40 Mbit/s x 100 ms, so most connections never grow and an idle or
+   * attacked one pins 8 x less than the former fixed 8 MiB; growth doubles it every RTT.
+   */
   receiveBufferBytes: number;
+  /** The receive buffer's upper bound; the subflows' window scale is chosen to cover it. */
+  maxReceiveBufferBytes: number;
   /** A connection left without subflows waits this long for a new one before it fails. */
   noSubflowTimeoutMs: number;
   /** Re-open a failed path after this delay, doubling up to maxRejoinDelayMs. */
@@ -84,6 +93,14 @@ export interface MptcpConfig {
    * congestion window alone, as Linux.
    */
   queueDelayBudgetMs: number;
+  /**
+   * A subflow whose retransmitted share of its transmissions stays above this ratio is demoted
+   * half a tier (connection/loss-demotion.ts): its tier's other paths carry the data while it
+   * only probes with copies, until its loss stays below `promoteLossRatio` for a second. 0
+   * turns loss demotion off.
+   */
+  demoteLossRatio: number;
+  promoteLossRatio: number;
 }
 
 export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
@@ -95,7 +112,8 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   maxAddAddrAccepted: 8,
   sendBufferBytes: 4 * 1024 * 1024,
   maxSendBufferBytes: 16 * 1024 * 1024,
-  receiveBufferBytes: 8 * 1024 * 1024,
+  receiveBufferBytes: 1024 * 1024,
+  maxReceiveBufferBytes: 32 * 1024 * 1024,
   noSubflowTimeoutMs: 60_000,
   rejoinDelayMs: 500,
   maxRejoinDelayMs: 30_000,
@@ -107,6 +125,8 @@ export const DEFAULT_MPTCP_CONFIG: MptcpConfig = {
   deadPathProbeMs: 1000,
   penalizeBlockingSubflows: false,
   queueDelayBudgetMs: 40,
+  demoteLossRatio: 0.05,
+  promoteLossRatio: 0.02,
 };
 
 export type MptcpResetReason = 'refused' | 'timeout' | 'peer-reset' | 'fastclose' | 'aborted' | 'no-subflows' | 'protocol-error';
@@ -158,6 +178,11 @@ export interface MptcpCounters {
   deadSubflows: number;
   /** Subflows taken for dead by their silence (silentPathMs) before a retransmission timeout. */
   silentSubflows: number;
+  /** Subflows demoted for their loss (demoteLossRatio), and promoted back. */
+  lossDemotions: number;
+  lossPromotions: number;
+  /** Bytes demoted subflows sent as probes (copies of data in flight elsewhere). */
+  lossProbeBytes: number;
   /** Windows of blocking subflows halved (penalizeBlockingSubflows). */
   penalizations: number;
   duplicateDataBytes: number;
@@ -193,6 +218,9 @@ export function newMptcpCounters(): MptcpCounters {
     mpTcpRstReceived: 0,
     deadSubflows: 0,
     silentSubflows: 0,
+    lossDemotions: 0,
+    lossPromotions: 0,
+    lossProbeBytes: 0,
     penalizations: 0,
     duplicateDataBytes: 0,
   };
@@ -216,6 +244,10 @@ export interface SubflowStats {
   stale: boolean;
   /** Its tier under the connection's policy (a peer's backup wish counts as at least 1). */
   tier: number;
+  /** Demoted half a tier for its loss (demoteLossRatio): it only probes. */
+  lossDemoted: boolean;
+  /** Its loss estimate: retransmitted share of its transmissions (0..1). */
+  lossRatio: number;
   closeReason: string;
   tcp: TcpStats;
 }

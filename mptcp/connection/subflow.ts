@@ -30,6 +30,7 @@ import type { SubflowHooks } from '../tcp/subflow-hooks.js';
 import type { CongestionControl } from '../tcp/congestion.js';
 import type { GroupMember } from '../cc/coupling.js';
 import type { SchedulerSubflow } from '../sched/scheduler.js';
+import { LossDemotion } from './loss-demotion.js';
 import { DEFAULT_PATH_USE, SPENT_BUDGET_RANK, type PathUse } from '../sched/path-use.js';
 import { dsnFromWire32, dsnFromWire64, dsnWireHi, dsnWireLo } from './data-seq.js';
 import { MAPPING_DATA_FIN, MappingQueue } from './mappings.js';
@@ -101,6 +102,10 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   rateBlocked = false;
   /** Bytes the scheduler gave it: new data, reinjections and redundant copies. */
   scheduledBytes = 0;
+  /** Its loss judged against the connection's demotion ratios (loss-demotion.ts). */
+  readonly loss = new LossDemotion();
+  /** Demoted for its loss and not eligible: it may send probe copies (set with `eligible`). */
+  probing = false;
   /** Redundant scheduling: the next DSN this subflow has not yet sent a copy of. */
   redundantNext = 1;
 

@@ -1,10 +1,8 @@
 /**
  * Path quality estimator (issue 7, "path quality tracking"): fed periodically with one
  * subflow's (or one path's summed) TCP statistics and the time, it keeps
- * - loss: an EWMA of the share of data transmissions that were retransmissions
- *   (retransmittedBytes / (bytesSent + retransmittedBytes); TcpStats.segmentsSent also counts
- *   pure ACKs, so bytes are the data-only measure), sampled over at least
- *   `minLossSampleBytes` (sparse traffic weighs less) and decaying while the path is idle;
+ * - loss: the share of data transmissions that were retransmissions (tcp/loss-estimator.ts:
+ *   an EWMA over samples of at least `minLossSampleBytes`, decaying while the path is idle);
  * - capacity: delivery rate samples (bytes newly acknowledged per interval of at least one
  *   smoothed RTT) with their maximum over a recent window, as BBR's bandwidth filter (Kathleen
  *   Nichols' windowed min/max, Linux lib/win_minmax.c); idle intervals give no sample;
@@ -16,6 +14,7 @@
  * Pure and sans-IO (no clock, the caller passes `now` in ms); update() allocates nothing.
  */
 import type { TcpStats } from '../tcp/tcp-types.js';
+import { LossEstimator } from '../tcp/loss-estimator.js';
 import { WindowedExtreme } from '../tcp/windowed-extreme.js';
 
 export type PathVerdict = 'good' | 'degraded' | 'bad';
@@ -82,12 +81,7 @@ export class PathQuality {
   private prevAcked = 0;
   private prevRetx = 0;
   private prevInFlight = 0;
-  // Loss.
-  private lossEwma = 0;
-  private pendingTx = 0;
-  private pendingRetx = 0;
-  private pendingSince = 0;
-  private lastLossAt = 0;
+  private readonly loss: LossEstimator;
   // Delivery rate and capacity.
   private rateAcked = 0;
   private rateSince = 0;
@@ -107,6 +101,7 @@ export class PathQuality {
 
   constructor(options: Partial<PathQualityOptions> = {}) {
     this.o = { ...DEFAULT_PATH_QUALITY_OPTIONS, ...options };
+    this.loss = new LossEstimator({ tauMs: this.o.lossTauMs, minSampleBytes: this.o.minLossSampleBytes, maxSampleMs: this.o.maxLossSampleMs, idleDecayMs: this.o.idleLossDecayMs });
   }
 
   get verdict(): PathVerdict {
@@ -120,7 +115,7 @@ export class PathQuality {
 
   /** Share of data transmissions that were retransmissions (EWMA, 0..1). */
   get lossRate(): number {
-    return this.lossEwma;
+    return this.loss.value;
   }
 
   /** Highest delivery rate of the recent window (bytes/s); 0 before a sample. */
@@ -161,7 +156,8 @@ export class PathQuality {
   /** Forgets everything (a new subflow on the path, counters restarted). */
   reset(): void {
     this.started = false;
-    this.lossEwma = this.rateEwma = this.srtt = this.inFlight = 0;
+    this.rateEwma = this.srtt = this.inFlight = 0;
+    this.loss.reset();
     this.capacity.reset();
     this.minRtt.reset();
     this.lossHighSince = this.calmSince = this.cleanSince = NaN;
@@ -179,11 +175,8 @@ export class PathQuality {
       this.rebase(now, s, inFlight);
       return this.current;
     }
-    const dt = now - this.lastAt;
-    const sent = s.bytesSent - this.prevSent;
     const acked = s.bytesAcked - this.prevAcked;
-    const retx = s.retransmittedBytes - this.prevRetx;
-    this.trackLoss(now, dt, sent + retx, retx);
+    this.loss.update(now, s.bytesSent, s.retransmittedBytes);
     this.trackRate(now, acked, inFlight);
     if (acked > 0 || (this.prevInFlight === 0 && inFlight > 0)) this.progressAt = now;
     this.inFlight = inFlight;
@@ -202,25 +195,9 @@ export class PathQuality {
     this.prevAcked = s.bytesAcked;
     this.prevRetx = s.retransmittedBytes;
     this.prevInFlight = this.inFlight = inFlight;
-    this.lastAt = this.pendingSince = this.lastLossAt = this.rateSince = this.progressAt = now;
-    this.pendingTx = this.pendingRetx = this.rateAcked = 0;
-  }
-
-  private trackLoss(now: number, dt: number, tx: number, retx: number): void {
-    if (tx === 0 && this.pendingTx === 0) {
-      // Idle: no evidence either way; the estimate fades so a quiet path is tried again.
-      if (dt > 0) this.lossEwma *= Math.exp(-dt / this.o.idleLossDecayMs);
-      this.pendingSince = this.lastLossAt = now;
-      return;
-    }
-    this.pendingTx += tx;
-    this.pendingRetx += retx;
-    if (this.pendingTx < this.o.minLossSampleBytes && now - this.pendingSince < this.o.maxLossSampleMs) return;
-    const sample = Math.min(1, this.pendingRetx / this.pendingTx);
-    const weight = (1 - Math.exp(-Math.max(0, now - this.lastLossAt) / this.o.lossTauMs)) * Math.min(1, this.pendingTx / this.o.minLossSampleBytes);
-    this.lossEwma += weight * (sample - this.lossEwma);
-    this.pendingTx = this.pendingRetx = 0;
-    this.pendingSince = this.lastLossAt = now;
+    this.lastAt = this.rateSince = this.progressAt = now;
+    this.rateAcked = 0;
+    this.loss.update(now, s.bytesSent, s.retransmittedBytes);
   }
 
   private trackRate(now: number, acked: number, inFlight: number): void {
@@ -240,7 +217,7 @@ export class PathQuality {
 
   private judge(now: number): void {
     const o = this.o;
-    const loss = this.lossEwma;
+    const loss = this.loss.value;
     if (loss > o.badLoss) {
       if (Number.isNaN(this.lossHighSince)) this.lossHighSince = now;
     } else this.lossHighSince = NaN;

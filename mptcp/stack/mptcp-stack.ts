@@ -17,7 +17,7 @@ import { createScheduler, type Scheduler } from '../sched/scheduler.js';
 import { isCongestionName } from '../cc/index.js';
 import type { HostConnection, SynDecision } from '../tcp/host.js';
 import { TcpHost } from '../tcp/host.js';
-import type { TcpConfig } from '../tcp/tcp-types.js';
+import { DEFAULT_TCP_CONFIG, type TcpConfig } from '../tcp/tcp-types.js';
 import { BACKUP_FLAG, MPC_FLAG_CHECKSUM, MPC_FLAG_HMAC_SHA256, type MptcpOption } from '../wire/mptcp-option-types.js';
 import { parseMptcpOption } from '../wire/mptcp-options.js';
 import type { SegmentView } from '../wire/segment-view.js';
@@ -66,6 +66,9 @@ export class MptcpStack implements PacketEndpoint, SubflowOpener {
     // opens all subflows; a silent path must not be lost unnoticed): keepalive after 25 s idle,
     // 3 probes 10 s apart.
     const tcp: Partial<TcpConfig> = { keepaliveIdleMs: 25_000, keepaliveIntervalMs: 10_000, keepaliveProbes: 3, ...opts.tcp };
+    // A subflow announces the connection-level window (RFC 8684 §3.3.5): the window scale it
+    // offers (from its TCP maximum, RFC 7323 §2.3) must cover the largest receive buffer.
+    tcp.maxReceiveBufferBytes = Math.max(tcp.maxReceiveBufferBytes ?? DEFAULT_TCP_CONFIG.maxReceiveBufferBytes, this.config.maxReceiveBufferBytes);
     this.host = new TcpHost(opts.addresses, opts.random, tcp, opts.portRange);
     const name = this.config.scheduler;
     createScheduler(name); // an unknown name fails here, not on the first connection

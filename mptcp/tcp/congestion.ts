@@ -17,6 +17,19 @@ export interface CongestionControl {
   onCongestionEvent(now: number, bytesInFlight: number): void;
   /** Retransmission timeout: back to one segment (RFC 5681 §3.1 loss window). */
   onRetransmissionTimeout(now: number, bytesInFlight: number): void;
+  /**
+   * Starts over as a new flow: the initial window (or the current one, if larger) and an
+   * initial slow start with HyStart++, for a window state known to be stale (as RFC 5681 §4.1
+   * restarts after idle): a subflow promoted after its path recovered from heavy loss.
+   */
+  restart(): void;
+}
+
+/** The window state restart() sets: back to slow start from at least the initial window. */
+export function restartWindow(w: SlowStartWindow, hy: HyStart, mss: number): void {
+  w.cwnd = Math.max(w.cwnd, initialWindow(mss));
+  w.ssthresh = Infinity;
+  hy.reset();
 }
 
 export type CongestionAlgorithm = 'newreno' | 'cubic';
@@ -98,6 +111,11 @@ export class NewReno implements CongestionControl {
     this.cwnd = this.mss;
     this.ackedInCa = 0;
   }
+
+  restart(): void {
+    restartWindow(this, this.hy, this.mss);
+    this.ackedInCa = 0;
+  }
 }
 
 /** CUBIC (RFC 9438): C = 0.4, beta = 0.7, fast convergence, Reno-friendly region. */
@@ -165,5 +183,11 @@ export class Cubic implements CongestionControl {
   onRetransmissionTimeout(now: number, inFlight: number): void {
     this.onCongestionEvent(now, inFlight);
     this.cwnd = this.mss;
+  }
+
+  restart(): void {
+    restartWindow(this, this.hy, this.mss);
+    this.wMax = 0;
+    this.epochStart = -1;
   }
 }

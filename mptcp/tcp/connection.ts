@@ -126,6 +126,15 @@ export class TcpConnection {
   /** Karn timing without timestamps: the relative seq being timed and when it was sent. */
   private timedSeq = -1;
   private timedAt = 0;
+  /**
+   * RTT measured at the receiver (ms; 0: none yet) from the timestamps the peer's data echoes,
+   * as Linux's tcp_rcv_rtt_measure_ts: a pure receiver's srtt has no sample after the
+   * handshake. `rcvRttTsecr`: the echo last sampled (each is timed once, by its first segment);
+   * `lastDataAt`: when the previous data segment arrived.
+   */
+  private rcvRtt = 0;
+  private rcvRttTsecr = 0;
+  private lastDataAt = -Infinity;
   /** For autotuning: bytes the application read since `copiedSince`. */
   private copied = 0;
   private copiedSince = 0;
@@ -267,6 +276,13 @@ export class TcpConnection {
   get smoothedRtt(): number | undefined {
     return this.rtt.hasMeasurement ? this.rtt.srtt : undefined;
   }
+  /**
+   * RTT seen by the receiving side (ms): our ACK's timestamp echoed by the peer's next data,
+   * queueing included (RFC 7323 §4), smoothed with gain 1/8; undefined before the first.
+   */
+  get receiverRtt(): number | undefined {
+    return this.rcvRtt > 0 ? this.rcvRtt : undefined;
+  }
   /** Current retransmission timeout (ms). */
   get retransmissionTimeout(): number {
     return this.rtt.rto;
@@ -280,6 +296,16 @@ export class TcpConnection {
     if (this.rtt.probeCapMs === ms) return;
     this.rtt.probeCapMs = ms;
     if (this.rtoDeadline !== Infinity && this.rtoDeadline > now + this.rtt.rto) this.rtoDeadline = now + this.rtt.rto;
+  }
+
+  /** Congestion control starts over as a new flow (CongestionControl.restart). */
+  restartCongestion(): void {
+    this.cc.restart();
+  }
+
+  /** Payload bytes sent for the first time, without copying the stats. */
+  get bytesSent(): number {
+    return this.st.bytesSent;
   }
 
   /** Payload bytes sent again (retransmissions), without copying the stats. */
@@ -515,6 +541,7 @@ export class TcpConnection {
     // Timestamp bookkeeping (RFC 7323 §4.3 (2)): TS.Recent from segments at or below
     // Last.ACK.sent, so a delayed ACK echoes the earliest unacknowledged segment's TSval.
     if (this.tsOk && v.hasTimestamps && seq <= this.lastAckSent) this.tsRecent = v.tsval;
+    if (len > 0 && this.tsOk && v.hasTimestamps) this.sampleReceiverRtt(now, v.tsecr);
     if (this.state === 'SYN_RECEIVED') {
       const ack = fromWire(this.iss, v.ack, this.sndUna);
       if (ack <= this.sndUna || ack > this.sndNxt) {
@@ -669,6 +696,22 @@ export class TcpConnection {
       this.rtt.sample(now - this.timedAt); // Karn: only untouched segments are timed
       this.timedSeq = -1;
     }
+  }
+
+  private sampleReceiverRtt(now: number, tsecr: number): void {
+    const previousData = this.lastDataAt;
+    this.lastDataAt = now;
+    if (tsecr === 0 || tsecr === this.rcvRttTsecr) return;
+    this.rcvRttTsecr = tsecr;
+    const nowTs = Math.floor(now) >>> 0;
+    const rtt = (nowTs - ((tsecr - this.tsOffset) >>> 0)) >>> 0;
+    if (rtt >= 0x7fffffff) return;
+    // Data after a pause of the sender echoes the ACK we sent before the pause: the pause is
+    // not the path's. An ACK-clocked sender's flight keeps arriving after the ACK it answers,
+    // so only an echo of an ACK sent before the previous data arrived is timed.
+    if (previousData <= nowTs - rtt + 1) return;
+    const sample = Math.max(rtt, 1);
+    this.rcvRtt = this.rcvRtt === 0 ? sample : this.rcvRtt + (sample - this.rcvRtt) / 8;
   }
 
   private detectLoss(now: number, newSack: boolean): void {

@@ -35,6 +35,13 @@ export class HyStart {
   /** Slow start should end now (the controller sets ssthresh to its window). */
   private exit = false;
 
+  /** Forgets every round: a new initial slow start (a controller's restart). */
+  reset(): void {
+    this.lastRoundMinRtt = this.currentRoundMinRtt = this.cssBaselineMinRtt = Infinity;
+    this.rttSamples = this.roundAcked = this.roundBytes = this.cssRounds = 0;
+    this.exit = false;
+  }
+
   /** In Conservative Slow Start. */
   get conservative(): boolean {
     return this.cssBaselineMinRtt !== Infinity;

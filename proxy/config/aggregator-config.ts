@@ -17,6 +17,7 @@ import { MIN_SECRET_LENGTH } from './client-config.js';
 import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
 import { describeValue } from './units.js';
 import { readQueueDelayBudget } from './queue-delay-budget.js';
+import { readLossDemotion, type LossDemotionSetting } from './loss-demotion.js';
 import { ConfigReader, parseEndpointText, processEnvironment, type ConfigEnvironment } from './reader.js';
 
 export interface AggregatorConfig {
@@ -31,6 +32,11 @@ export interface AggregatorConfig {
    * (MptcpConfig.queueDelayBudgetMs); Infinity (`off` in YAML): the congestion window alone.
    */
   queueDelayBudgetMs: number;
+  /**
+   * userspace transport: loss demotion of a subflow (MptcpConfig.demoteLossRatio and
+   * promoteLossRatio; `lossDemotion: off` in YAML sets demoteLossRatio 0).
+   */
+  lossDemotion: LossDemotionSetting;
   listen: Endpoint;
   plaintext: boolean;
   stateDir: string;
@@ -104,6 +110,7 @@ export function parseAggregatorConfig(text: string, file = 'aggregator.yaml', en
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
     congestion: r.oneOf(['congestion'], CONGESTION_NAMES, DEFAULT_MPTCP_CONFIG.congestion),
     queueDelayBudgetMs: readQueueDelayBudget(r),
+    lossDemotion: readLossDemotion(r),
     listen,
     plaintext: r.boolean(['plaintext'], false),
     stateDir: r.string(['stateDir'], '/var/lib/mptcp-proxy') ?? '/var/lib/mptcp-proxy',

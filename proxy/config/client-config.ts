@@ -16,6 +16,7 @@ import { readMetricsConfig, type MetricsConfig } from './metrics-config.js';
 import { readPaths, readRules } from './policy-config.js';
 import { SCHEDULER_NAMES, type PathConfig, type PolicyConfig, type SchedulerName } from './policy-types.js';
 import { readQueueDelayBudget } from './queue-delay-budget.js';
+import { readLossDemotion, type LossDemotionSetting } from './loss-demotion.js';
 import { ConfigReader, parseEndpointText, processEnvironment, type ConfigEnvironment } from './reader.js';
 
 export const MIN_SECRET_LENGTH = 16;
@@ -35,6 +36,11 @@ export interface ClientConfig {
    * (MptcpConfig.queueDelayBudgetMs); Infinity (`off` in YAML): the congestion window alone.
    */
   queueDelayBudgetMs: number;
+  /**
+   * userspace transport: loss demotion of a subflow (MptcpConfig.demoteLossRatio and
+   * promoteLossRatio; `lossDemotion: off` in YAML sets demoteLossRatio 0).
+   */
+  lossDemotion: LossDemotionSetting;
   /**
    * The links (userspace transport): each path's local addresses or interface, tier, weight,
    * caps. Empty: every global address of an up interface, following changes at runtime.
@@ -118,6 +124,7 @@ export function parseClientConfig(text: string, file = 'client.yaml', environmen
     transport: r.oneOf(['transport'], TRANSPORT_KINDS, DEFAULT_TRANSPORT),
     congestion: r.oneOf(['congestion'], CONGESTION_NAMES, DEFAULT_MPTCP_CONFIG.congestion),
     queueDelayBudgetMs: readQueueDelayBudget(r),
+    lossDemotion: readLossDemotion(r),
     paths,
     aggregator: {
       host: r.string(['aggregator', 'host']) ?? '',

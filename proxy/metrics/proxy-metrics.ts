@@ -352,6 +352,7 @@ export class ProxyMetrics implements LatencySink {
     perPath('mptcp_proxy_path_loss_ratio', 'Estimated loss of a path: share of its data transmissions that were retransmissions (EWMA, 0..1)', (p) => quality(p)?.lossRatio ?? 0, 'gauge');
     perPath('mptcp_proxy_path_capacity_bytes_per_second', 'Estimated sending capacity of a path: highest delivery rate (acknowledged bytes/s) of the last 10 s', (p) => quality(p)?.capacityBytesPerSecond ?? 0, 'gauge');
     perPath('mptcp_proxy_path_stale', 'Live subflows of a path that are stale (retransmission timeouts without progress; the scheduler avoids them)', (p) => p.stale, 'gauge');
+    perPath('mptcp_proxy_path_loss_demoted', 'Live subflows of a path demoted for their loss (they carry only copies of data sent on cleaner paths of their tier)', (p) => p.lossDemoted, 'gauge');
     perPath('mptcp_proxy_path_scheduled_bytes_total', 'Bytes the scheduler handed to the subflows of a path (new data and reinjections)', (p) => p.totals.scheduledBytes, 'counter');
     const caps = () => this.dataCaps();
     for (const [name, help, key] of [

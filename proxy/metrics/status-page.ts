@@ -4,7 +4,7 @@
  * per-path throughput (the server's rates over its last second, else byte deltas between
  * polls) and smoothed RTT as live charts on a canvas, a table of paths (state, subflows,
  * rates, RTT, cwnd, retransmissions, estimated loss and capacity with the quality verdict,
- * stale subflows, tier, data-cap usage), the data caps and the connection counts.
+ * stale and loss-demoted subflows, tier, data-cap usage), the data caps and the connection counts.
  * Values are written with textContent only (nothing from the API is parsed as HTML).
  */
 export function statusPageHtml(role: string): string {
@@ -27,7 +27,7 @@ canvas{background:#fff;border:1px solid #ccc;width:100%;max-width:900px;height:2
 <div class="legend" id="legend"></div>
 <h2>Smoothed RTT per path (ms)</h2><canvas id="rtt" width="900" height="220"></canvas>
 <h2>Paths</h2>
-<table id="paths"><thead><tr><th>path</th><th>state</th><th>subflows</th><th>send Mbit/s</th><th>receive Mbit/s</th><th>RTT ms</th><th>cwnd KiB</th><th>sent MiB</th><th>received MiB</th><th>retransmitted segments</th><th>loss %</th><th>capacity Mbit/s</th><th>quality</th><th>stale</th><th>tier</th><th>data cap</th></tr></thead><tbody></tbody></table>
+<table id="paths"><thead><tr><th>path</th><th>state</th><th>subflows</th><th>send Mbit/s</th><th>receive Mbit/s</th><th>RTT ms</th><th>cwnd KiB</th><th>sent MiB</th><th>received MiB</th><th>retransmitted segments</th><th>loss %</th><th>capacity Mbit/s</th><th>quality</th><th>stale</th><th>loss-demoted</th><th>tier</th><th>data cap</th></tr></thead><tbody></tbody></table>
 <h2>Data caps</h2><table id="caps"><thead><tr><th>path</th><th>used MiB</th><th>limit MiB</th><th>used %</th><th>period since</th></tr></thead><tbody></tbody></table>
 <h2>Connections</h2><table id="conns"><tbody></tbody></table>
 <script>
@@ -56,7 +56,7 @@ cell(tr,"active "+p.subflows.active+", handshake "+(p.subflows.handshake+p.subfl
 cell(tr,tx.toFixed(2));cell(tr,rx.toFixed(2));cell(tr,p.srttSeconds==null?"-":(p.srttSeconds*1000).toFixed(1));
 cell(tr,p.cwndBytes==null?"-":(p.cwndBytes/1024).toFixed(0));cell(tr,(p.totals.sentBytes/1048576).toFixed(1));cell(tr,(p.totals.receivedBytes/1048576).toFixed(1));cell(tr,String(p.totals.retransmittedSegments));
 const q=p.quality;cell(tr,q?(q.lossRatio*100).toFixed(2):"-");cell(tr,q?(q.capacityBytesPerSecond*8/1e6).toFixed(2):"-");cell(tr,q?q.verdict:"-",q?q.verdict:"");
-cell(tr,String(p.stale||0),p.stale>0?"bad":"");cell(tr,(p.tier===undefined||p.tier===null?"-":String(p.tier))+(p.backup?" (backup)":""));cell(tr,capText(p.dataCap));tb.appendChild(tr);
+cell(tr,String(p.stale||0),p.stale>0?"bad":"");cell(tr,String(p.lossDemoted||0),p.lossDemoted>0?"bad":"");cell(tr,(p.tier===undefined||p.tier===null?"-":String(p.tier))+(p.backup?" (backup)":""));cell(tr,capText(p.dataCap));tb.appendChild(tr);
 const sp=document.createElement("span");sp.style.color=COLORS[ci++%COLORS.length];sp.textContent="\\u25a0 "+p.path;legend.appendChild(sp);}
 if(paths.length===0){const tr=document.createElement("tr");cell(tr,st.mptcp?"no path yet":"per-path figures need the userspace transport");tb.appendChild(tr);}
 prev={time:st.time,paths};draw("tput","tput");draw("rtt","rtt");

@@ -54,6 +54,8 @@ export interface PathView {
   backup: boolean;
   /** Live subflows the stack marked stale (retransmission timeouts without progress). */
   stale: number;
+  /** Live subflows the stack demoted for their loss (they only carry copies). */
+  lossDemoted: number;
   /** Lowest policy tier of its live subflows (0 = primary); undefined when none says. */
   tier: number | undefined;
   /** Data sent on its live subflows and not yet acknowledged (bytes). */
@@ -164,7 +166,7 @@ export class PathAccounting {
       let v = views.get(path);
       if (v === undefined) {
         const totals = { ...(this.retired.get(path) ?? zeroTotals()) };
-        v = { path, totals, subflows: { handshake: 0, 'pre-established': 0, active: 0, closed: 0 }, up: false, srttSeconds: undefined, cwndBytes: undefined, backup: false, stale: 0, tier: undefined, inFlightBytes: 0, rtts: [], cwnds: [], anyRegular: false };
+        v = { path, totals, subflows: { handshake: 0, 'pre-established': 0, active: 0, closed: 0 }, up: false, srttSeconds: undefined, cwndBytes: undefined, backup: false, stale: 0, lossDemoted: 0, tier: undefined, inFlightBytes: 0, rtts: [], cwnds: [], anyRegular: false };
         views.set(path, v);
       }
       return v;
@@ -180,6 +182,7 @@ export class PathAccounting {
         v.subflows[phase]++;
         if (!(s.backup || s.localBackup)) v.anyRegular = true;
         if (optional(s, 'stale', 'boolean') === true) v.stale++;
+        if (optional(s, 'lossDemoted', 'boolean') === true) v.lossDemoted++;
         const tier = optional(s, 'tier', 'number');
         if (tier !== undefined && (v.tier === undefined || tier < v.tier)) v.tier = tier;
         v.inFlightBytes += Math.max(0, s.tcp.bytesSent - s.tcp.bytesAcked);

@@ -35,6 +35,8 @@ export interface UserspaceTransportOptions {
   congestion?: CongestionName;
   /** Queueing delay (ms) a subflow may add at its bottleneck (default: the stack's, 40; Infinity: off). */
   queueDelayBudgetMs?: number;
+  /** Loss demotion thresholds (default: the stack's, 5% / 2%; demoteLossRatio 0: off). */
+  lossDemotion?: { demoteLossRatio: number; promoteLossRatio: number };
   /**
    * Follow the machine's addresses at runtime (default: when no localAddresses are given): a
    * new address becomes a path of every connection, a vanished one is withdrawn (REMOVE_ADDR).
@@ -87,7 +89,7 @@ export class UserspaceTransport implements StreamTransport {
   private start(paths: { address: string; device?: string }[], ports: PortRange[], portRange: [number, number], role: 'client' | 'listener'): Running {
     const addresses = paths.map((p) => parseIp(p.address)).filter((a): a is Uint8Array => a !== null);
     if (addresses.length === 0) throw new TransportUnavailableError('userspace', 'no usable local address');
-    const stack = new MptcpStack({ addresses, random: new CryptoRandom(), portRange, mptcp: { checksums: this.opts.checksums ?? false, ...(this.opts.congestion ? { congestion: this.opts.congestion } : {}), ...(this.opts.queueDelayBudgetMs !== undefined ? { queueDelayBudgetMs: this.opts.queueDelayBudgetMs } : {}) } });
+    const stack = new MptcpStack({ addresses, random: new CryptoRandom(), portRange, mptcp: { checksums: this.opts.checksums ?? false, ...(this.opts.congestion ? { congestion: this.opts.congestion } : {}), ...(this.opts.queueDelayBudgetMs !== undefined ? { queueDelayBudgetMs: this.opts.queueDelayBudgetMs } : {}), ...(this.opts.lossDemotion ?? {}) } });
     const runtime = new StackRuntime(stack);
     let driver: RawSocketDriver | null = null;
     runtime.attach({ wake: () => driver?.wake(), now: () => performance.now() });

@@ -97,6 +97,6 @@ describe('aggregation across a grid of heterogeneous paths (simulator)', () => {
           console.log(row(`  ${congestion}: ${SCHEDULERS.filter((s) => s !== 'redundant' && s !== 'weighted').join('/')}`, figures));
         }
       }
-    });
+    }, 240_000);
   }
 });

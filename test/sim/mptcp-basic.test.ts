@@ -186,8 +186,8 @@ describe('MPTCP in the simulator: a silently black-holed path is left before its
 
 describe('MPTCP in the simulator: penalizing a slow subflow that blocks the window', () => {
   function run(penalizeBlockingSubflows: boolean): { mbit: number; penalizations: number; reinjected: number } {
-    // A receive buffer of 1 MiB: the slow path's queue can hold the window hostage.
-    const cfg = { penalizeBlockingSubflows, receiveBufferBytes: 1 << 20 };
+    // A fixed receive buffer of 1 MiB: the slow path's queue can hold the window hostage.
+    const cfg = { penalizeBlockingSubflows, receiveBufferBytes: 1 << 20, maxReceiveBufferBytes: 1 << 20 };
     const p = makePair({ seed: 3, paths: [{ delayMs: 10, rateBitsPerSec: 50e6, queueLimitBytes: 250_000 }, { delayMs: 40, rateBitsPerSec: 5e6, queueLimitBytes: 300_000 }], clientMptcp: cfg, serverMptcp: cfg });
     p.server.stack.listen(80, (c) => p.server.apps.push(new MptcpApp(c, pattern(60_000_000, 1))));
     const conn = p.client.stack.connect(0, { locals: p.clientAddresses.map((address) => ({ address })), remotes: p.serverAddresses, port: 80 });

@@ -19,6 +19,8 @@ export function subflowStats(local: string, over: Partial<Omit<SubflowStats, 'tc
     scheduledBytes: 0,
     stale: false,
     tier: 0,
+    lossDemoted: false,
+    lossRatio: 0,
     closeReason: '',
     ...over,
     tcp: {

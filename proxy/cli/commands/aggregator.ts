@@ -57,7 +57,7 @@ export async function runAggregator(args: string[]): Promise<number> {
   }
   let transport: StreamTransport;
   try {
-    transport = await createTransport(cfg.transport, { userspace: { congestion: cfg.congestion, queueDelayBudgetMs: cfg.queueDelayBudgetMs } });
+    transport = await createTransport(cfg.transport, { userspace: { congestion: cfg.congestion, queueDelayBudgetMs: cfg.queueDelayBudgetMs, lossDemotion: cfg.lossDemotion } });
   } catch (e) {
     return reportTransportFailure('aggregator', a.config, e);
   }

@@ -70,7 +70,7 @@ export async function runClient(args: string[]): Promise<number> {
   const pathName = (address: string) => ref.client?.pathNameOf(address);
   let transport: StreamTransport;
   try {
-    transport = await createTransport(cfg.transport, { userspace: paths.length > 0 ? { localAddresses: paths, pathName, congestion: cfg.congestion, queueDelayBudgetMs: cfg.queueDelayBudgetMs } : { pathName, congestion: cfg.congestion, queueDelayBudgetMs: cfg.queueDelayBudgetMs } });
+    transport = await createTransport(cfg.transport, { userspace: paths.length > 0 ? { localAddresses: paths, pathName, congestion: cfg.congestion, queueDelayBudgetMs: cfg.queueDelayBudgetMs, lossDemotion: cfg.lossDemotion } : { pathName, congestion: cfg.congestion, queueDelayBudgetMs: cfg.queueDelayBudgetMs, lossDemotion: cfg.lossDemotion } });
   } catch (e) {
     return reportTransportFailure('client', a.config, e);
   }

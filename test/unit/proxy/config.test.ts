@@ -132,7 +132,7 @@ colour: blue
       '4:9 aggregator.port: 0 is out of range (1..65535)',
       "6:13 aggregator.clientId: 'has space' is not a client id (1..64 of A-Z a-z 0-9 . _ -)",
       '7:11 aggregator.secret: must be at least 16 characters (it has 5)',
-      `8:1 colour: unknown key 'colour' (allowed here: aggregator, auth, congestion, connectTimeoutSeconds, handshakeTimeoutSeconds, httpListen, idleTimeoutSeconds, listen, maxHeaderBytes, metrics, paths, plaintext, pool, queueDelayBudgetMs, requestTimeoutSeconds, rules, scheduler, socksListen, transport)`,
+      `8:1 colour: unknown key 'colour' (allowed here: aggregator, auth, congestion, connectTimeoutSeconds, handshakeTimeoutSeconds, httpListen, idleTimeoutSeconds, listen, lossDemotion, maxHeaderBytes, metrics, paths, plaintext, pool, queueDelayBudgetMs, requestTimeoutSeconds, rules, scheduler, socksListen, transport)`,
     ]);
   });
 
@@ -146,6 +146,18 @@ colour: blue
     expect(parseAggregatorConfig(agg).queueDelayBudgetMs).toBe(40);
     expect(parseAggregatorConfig(`${agg}queueDelayBudgetMs: off\n`).queueDelayBudgetMs).toBe(Infinity);
     expect(aggregator(`${agg}queueDelayBudgetMs: fast\n`)).toHaveLength(1);
+  });
+
+  it('lossDemotion: 5% / 2% by default, percentages, or off; promotion must be below demotion', () => {
+    const base = 'plaintext: true\naggregator: { host: h, clientId: me, secret: 0123456789abcdef }\n';
+    expect(parseClientConfig(base).lossDemotion).toEqual({ demoteLossRatio: 0.05, promoteLossRatio: 0.02 });
+    expect(parseClientConfig(`${base}lossDemotion: { demoteAbovePercent: 10, promoteBelowPercent: 3 }\n`).lossDemotion).toEqual({ demoteLossRatio: 0.1, promoteLossRatio: 0.03 });
+    expect(parseClientConfig(`${base}lossDemotion: off\n`).lossDemotion.demoteLossRatio).toBe(0);
+    expect(client(`${base}lossDemotion: { demoteAbovePercent: 2, promoteBelowPercent: 4 }\n`)).toEqual(['3:61 lossDemotion.promoteBelowPercent: 4 is not below demoteAbovePercent (2)']);
+    expect(client(`${base}lossDemotion: { demoteAbove: 2 }\n`)).toHaveLength(1);
+    const agg = 'clients:\n  - { id: a, secret: 0123456789abcdef }\n';
+    expect(parseAggregatorConfig(`${agg}lossDemotion: off\n`).lossDemotion.demoteLossRatio).toBe(0);
+    expect(aggregator(`${agg}lossDemotion: 7\n`)).toHaveLength(1);
   });
 
   it('needs a fingerprint unless plaintext is chosen explicitly', () => {

@@ -30,13 +30,13 @@ describe('PathAccounting: quality inputs, stale, tier, names', () => {
     const views = acc.snapshot(
       ['10.0.1.1', '10.0.2.1'],
       live(
-        subflow('10.0.1.1', { scheduledBytes: 3000, stale: true, tier: 1, tcp: { bytesSent: 3000, bytesAcked: 1000 } }),
+        subflow('10.0.1.1', { scheduledBytes: 3000, stale: true, lossDemoted: true, tier: 1, tcp: { bytesSent: 3000, bytesAcked: 1000 } }),
         subflow('10.0.1.1', { scheduledBytes: 100, tier: 2, tcp: { bytesSent: 100, bytesAcked: 100 } }),
         subflow('10.0.1.1', { phase: 'closed', stale: true, tcp: { state: 'CLOSED', bytesSent: 50, bytesAcked: 0 } }),
       ),
     );
-    expect(views[0]).toMatchObject({ path: '10.0.1.1', stale: 1, tier: 1, inFlightBytes: 2000, totals: { ackedBytes: 5100, scheduledBytes: 8100, sentBytes: 8150 } });
-    expect(views[1]).toMatchObject({ path: '10.0.2.1', stale: 0, tier: undefined, inFlightBytes: 0, totals: { ackedBytes: 0, scheduledBytes: 0 } });
+    expect(views[0]).toMatchObject({ path: '10.0.1.1', stale: 1, lossDemoted: 1, tier: 1, inFlightBytes: 2000, totals: { ackedBytes: 5100, scheduledBytes: 8100, sentBytes: 8150 } });
+    expect(views[1]).toMatchObject({ path: '10.0.2.1', stale: 0, lossDemoted: 0, tier: undefined, inFlightBytes: 0, totals: { ackedBytes: 0, scheduledBytes: 0 } });
   });
 
   it('reads scheduledBytes, stale and tier only when the stack reports them', () => {
@@ -172,14 +172,14 @@ describe('ProxyMetrics: path quality, stale, scheduler and data-cap series', () 
 const noChromium = which('chromium') === undefined;
 if (noChromium && process.env.CI === 'true') throw new Error('chromium missing in CI (bash test/system-deps.sh)');
 describe.skipIf(noChromium)('status page (headless Chromium)', () => {
-  it('shows loss, capacity, quality, stale, tier and data-cap usage per path, and the data caps', async () => {
+  it('shows loss, capacity, quality, stale, loss-demoted, tier and data-cap usage per path, and the data caps', async () => {
     const acc = new PathAccounting();
     const m = new ProxyMetrics({
       role: 'client',
       counters: () => ({}),
       map: CLIENT_COUNTER_MAP,
       activeConnections: () => 0,
-      transport: fakeTransport(() => ({ connections: 1, counters: {}, paths: acc.snapshot([], live(subflow('10.0.1.1', { stale: true, tier: 2, tcp: { bytesSent: 1000, bytesAcked: 1000 } }))) })),
+      transport: fakeTransport(() => ({ connections: 1, counters: {}, paths: acc.snapshot([], live(subflow('10.0.1.1', { stale: true, lossDemoted: true, tier: 2, tcp: { bytesSent: 1000, bytesAcked: 1000 } }))) })),
       dataCaps: () => [{ path: '10.0.1.1', usedBytes: 512 * 2 ** 20, limitBytes: 2 ** 30, periodStart: Date.UTC(2026, 10, 1, 6) }],
     });
     const server = await startMetricsServer(m, { host: '127.0.0.1', port: 0 });
@@ -194,8 +194,8 @@ describe.skipIf(noChromium)('status page (headless Chromium)', () => {
         );
       });
       const table = dom.slice(dom.indexOf('<table id="paths">'), dom.indexOf('</table>', dom.indexOf('<table id="paths">')));
-      // path, state, subflows, send, receive, RTT, cwnd, sent, received, retransmitted, loss, capacity, quality, stale, tier, data cap
-      expect(table).toMatch(/<tr><td>10\.0\.1\.1<\/td><td class="up">up<\/td><td>active 1[^<]*<\/td>(<td>[^<]*<\/td>){7}<td>0\.00<\/td><td>[0-9.]+<\/td><td class="good">good<\/td><td class="bad">1<\/td><td>2<\/td><td>512\.0 \/ 1024\.0 MiB \(50%\)<\/td><\/tr>/);
+      // path, state, subflows, send, receive, RTT, cwnd, sent, received, retransmitted, loss, capacity, quality, stale, loss-demoted, tier, data cap
+      expect(table).toMatch(/<tr><td>10\.0\.1\.1<\/td><td class="up">up<\/td><td>active 1[^<]*<\/td>(<td>[^<]*<\/td>){7}<td>0\.00<\/td><td>[0-9.]+<\/td><td class="good">good<\/td><td class="bad">1<\/td><td class="bad">1<\/td><td>2<\/td><td>512\.0 \/ 1024\.0 MiB \(50%\)<\/td><\/tr>/);
       expect(dom).toMatch(/<table id="caps">.*<td>10\.0\.1\.1<\/td><td>512\.0<\/td><td>1024\.0<\/td><td>50\.0<\/td><td>2026-11-01 06:00<\/td>/s);
     } finally {
       await server.close();
