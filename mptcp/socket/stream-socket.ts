@@ -51,6 +51,15 @@ export abstract class StreamSocket extends Duplex implements ConnectionObserver 
     runtime.observe(key, this);
   }
 
+  /**
+   * The engine's connection is over: both directions acknowledged, or reset. 'close' can come
+   * before this (as a kernel socket closes while its send buffer still drains): data written
+   * before end() may be in flight until then, and tearing the stack down earlier resets it.
+   */
+  get settled(): boolean {
+    return this.engine.isClosed;
+  }
+
   /** Where the connection goes, for error messages. */
   protected abstract describePeer(): string;
 

@@ -21,8 +21,16 @@ if (o.mode === 'listen') {
 } else stream = await t.connect({ host: o.host, port: o.port }, 10_000);
 const closed = new Promise((res) => stream.once('close', res));
 const r = await exchange(stream, o.send, o.seed);
-// 'close' comes when both directions are acknowledged (both DATA_FINs): then nothing is in flight.
-const inTime = await Promise.race([closed.then(() => true), new Promise((res) => setTimeout(() => res(false), 10_000))]);
+// 'close' comes once the application is done both ways (it read the peer's end and handed
+// all its data to the stack), possibly before the peer acknowledged that data; `settled`
+// says both DATA_FINs are acknowledged (or the connection was reset): then nothing is in
+// flight, and closing the transport cannot cut the peer's download short.
+const settled = async () => {
+  await closed;
+  while (stream.settled === false) await new Promise((res) => setTimeout(res, 20));
+  return true;
+};
+const inTime = await Promise.race([settled(), new Promise((res) => setTimeout(() => res(false), 10_000))]);
 // Leaving now resets the peer: say where the connection stood.
 if (!inTime && typeof stream.subflows === 'function') {
   const state = stream.subflows(true).map((s) => ({ id: s.id, local: s.local, remote: s.remote, phase: s.phase, tcp: s.tcp.state, sent: s.dataBytesSent, received: s.dataBytesReceived, retrans: s.tcp.retransmittedSegments, srtt: s.tcp.srttMs, cwnd: s.tcp.cwnd, stale: s.stale, closeReason: s.closeReason }));
