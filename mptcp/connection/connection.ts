@@ -483,8 +483,10 @@ export class MptcpConnection implements SubflowOwner {
     if (c.demoteLossRatio <= 0 || this.fallback) return;
     for (const s of this.subflows) {
       if (s.phase !== 'active') continue;
-      const clean = this.subflows.some((o) => o !== s && o.usable && o.use.enabled && o.rank === s.rank && !o.loss.demoted && o.loss.lossRatio < c.promoteLossRatio);
-      const change = s.loss.update(now, s.tcp.bytesSent, s.tcp.retransmittedBytes, s.srtt, s.tcp.minimumRtt, c.demoteLossRatio, c.promoteLossRatio, clean);
+      s.loss.observe(now, s.tcp.bytesSent, s.tcp.retransmittedBytes, s.srtt, s.tcp.minimumRtt);
+      // Per input: a clean sibling is looked for only when this subflow is lossy.
+      const candidate = s.loss.lossy(c.demoteLossRatio) && this.subflows.some((o) => o !== s && o.usable && o.use.enabled && o.rank === s.rank && !o.loss.demoted && o.loss.lossRatio < c.promoteLossRatio);
+      const change = s.loss.judge(now, candidate, c.promoteLossRatio);
       if (change === 'demoted') {
         this.counters.lossDemotions++;
         if (this.subflows.some((o) => o !== s && o.usable && !o.loss.demoted)) s.forEachUnacked((dsn, len) => this.addReinjection(dsn, dsn + len));
@@ -568,7 +570,7 @@ export class MptcpConnection implements SubflowOwner {
     if (room <= 0 || this.closedForSending) return null;
     if (this.fallback) return this.pullNew(now, s, room, false);
     this.refreshEligibility(now);
-    if (!s.eligible) return s.probing ? this.lossProbe(s, room) : null;
+    if (!s.eligible && !s.probing) return null;
     const limiter = s.use.limiter;
     if (limiter && s.rateBlocked) {
       // The path's rate cap holds it back; the timer wakes the connection when it may send.
@@ -576,7 +578,8 @@ export class MptcpConnection implements SubflowOwner {
       if (at < this.rateWakeAt) this.rateWakeAt = at;
       return null;
     }
-    const chunk = this.choose(now, s, room);
+    // A subflow demoted for its loss sends copies only, under the same path caps.
+    const chunk = s.eligible ? this.choose(now, s, room) : this.lossProbe(room);
     if (chunk) {
       limiter?.take(now, chunk.length);
       s.use.budget?.take(chunk.length);
@@ -611,7 +614,7 @@ export class MptcpConnection implements SubflowOwner {
       o.probing = !o.eligible && o.loss.demoted && o.use.enabled && o.usable;
       // A capped path out of tokens has no room: schedulers then pick another path.
       const limiter = o.use.limiter;
-      o.rateBlocked = o.eligible && limiter !== null && !limiter.canSend(now);
+      o.rateBlocked = (o.eligible || o.probing) && limiter !== null && !limiter.canSend(now);
     }
   }
 
@@ -735,16 +738,13 @@ export class MptcpConnection implements SubflowOwner {
    * paths (a lost copy delays nothing). None when nothing is in flight at the data level (no
    * traffic: no loss to measure, and the estimate decays while idle).
    */
-  private lossProbe(s: Subflow, room: number): ScheduledChunk | null {
-    if (s.rateBlocked) return null;
+  private lossProbe(room: number): ScheduledChunk | null {
     const from = Math.max(this.sndUna, this.probeNext);
     const end = this.dataFinSeq >= 0 ? Math.min(this.sndNxt, this.dataFinSeq) : this.sndNxt;
     const n = Math.min(room, end - from, this.scratch.length);
     if (n <= 0) return null;
     this.probeNext = from + n;
     this.counters.lossProbeBytes += n;
-    s.use.limiter?.take(this.lastNow, n);
-    s.use.budget?.take(n);
     return { dsn: from, length: n, reinjection: true, dataFin: false };
   }
 

@@ -31,6 +31,7 @@
  * retransmissions. Pure and sans-IO (`now` in ms), no allocation per update.
  */
 import { LossEstimator } from '../tcp/loss-estimator.js';
+import { Sustained } from '../tcp/sustained.js';
 
 /** Loss must stay above the demotion ratio this long (ms) before the subflow is demoted. */
 export const DEMOTE_AFTER_MS = 300;
@@ -59,8 +60,9 @@ export class LossDemotion {
   private readonly random = new LossEstimator(ESTIMATOR);
   /** All of its loss, while judging a promotion (see update()). */
   private readonly all = new LossEstimator(ESTIMATOR);
-  private highSince = NaN;
-  private lowSince = NaN;
+  /** Demotion candidate, and clean while demoted: each must last before the verdict changes. */
+  private readonly high = new Sustained();
+  private readonly low = new Sustained();
   /** Retransmitted bytes taken for random loss, and the retransmission count last seen. */
   private randomRetx = 0;
   private lastRetx = -1;
@@ -76,12 +78,20 @@ export class LossDemotion {
   }
 
   /**
-   * Takes the subflow's cumulative first-transmission and retransmission bytes and its RTTs
-   * (ms; undefined before a sample) at `now`, and judges it against `demoteAbove` /
-   * `promoteBelow` (ratios of transmissions); `cleanAlternative`: another subflow of its tier
-   * is usable, not demoted and clean. Returns the change, if any.
+   * observe() then judge(), with `cleanAlternative`: another subflow of its tier is usable,
+   * not demoted and clean. Returns the change, if any. (The connection calls the two itself,
+   * so that it looks for a clean sibling only for a demotion candidate.)
    */
   update(now: number, sentBytes: number, retransmittedBytes: number, srtt: number | undefined, minRtt: number | undefined, demoteAbove: number, promoteBelow: number, cleanAlternative: boolean): LossDemotionChange {
+    this.observe(now, sentBytes, retransmittedBytes, srtt, minRtt);
+    return this.judge(now, this.lossy(demoteAbove) && cleanAlternative, promoteBelow);
+  }
+
+  /**
+   * Takes the subflow's cumulative first-transmission and retransmission bytes and its RTTs
+   * (ms; undefined before a sample) at `now`: the loss estimates and the lossy round trips.
+   */
+  observe(now: number, sentBytes: number, retransmittedBytes: number, srtt: number | undefined, minRtt: number | undefined): void {
     if (this.lastRetx < 0 || retransmittedBytes < this.lastRetx) this.lastRetx = retransmittedBytes;
     const retx = retransmittedBytes - this.lastRetx;
     this.lastRetx = retransmittedBytes;
@@ -100,27 +110,32 @@ export class LossDemotion {
     }
     this.random.update(now, sentBytes, this.randomRetx);
     this.all.update(now, sentBytes, retransmittedBytes);
+  }
+
+  /**
+   * Not demoted, and its random loss is above `demoteAbove` over enough samples and in enough
+   * round trips: demoted once this lasts DEMOTE_AFTER_MS while a clean sibling exists.
+   */
+  lossy(demoteAbove: number): boolean {
+    return !this.demoted && this.random.value > demoteAbove && this.random.samples >= LossDemotion.MIN_SAMPLES && bitCount8(this.lossRounds) >= LOSS_ROUNDS;
+  }
+
+  /**
+   * The verdict at `now`: `candidate` is lossy() with a clean sibling; a demoted subflow is
+   * promoted once all its loss stays below `promoteBelow`. Returns the change, if any.
+   */
+  judge(now: number, candidate: boolean, promoteBelow: number): LossDemotionChange {
     if (!this.demoted) {
-      if (this.random.value <= demoteAbove || this.random.samples < LossDemotion.MIN_SAMPLES || !cleanAlternative || bitCount8(this.lossRounds) < LOSS_ROUNDS) {
-        this.highSince = NaN;
-        return null;
-      }
-      if (Number.isNaN(this.highSince)) this.highSince = now;
-      if (now - this.highSince < DEMOTE_AFTER_MS) return null;
+      if (!this.high.check(now, candidate, DEMOTE_AFTER_MS)) return null;
       this.demoted = true;
-      this.lowSince = NaN;
+      this.low.reset();
       return 'demoted';
     }
     // Promotion counts every retransmission: a path in timeout trouble has an inflated srtt,
     // so its random losses would pass for congestion, and a recovered path loses little.
-    if (this.all.value >= promoteBelow) {
-      this.lowSince = NaN;
-      return null;
-    }
-    if (Number.isNaN(this.lowSince)) this.lowSince = now;
-    if (now - this.lowSince < PROMOTE_AFTER_MS) return null;
+    if (!this.low.check(now, this.all.value < promoteBelow, PROMOTE_AFTER_MS)) return null;
     this.demoted = false;
-    this.highSince = NaN;
+    this.high.reset();
     return 'promoted';
   }
 }

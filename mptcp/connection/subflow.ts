@@ -98,7 +98,7 @@ export class Subflow implements SubflowHooks, SchedulerSubflow {
   use: PathUse = DEFAULT_PATH_USE;
   /** May the scheduler give it data now (the connection sets it before each decision). */
   eligible = false;
-  /** Its path's rate cap holds it back now (set with `eligible`): no room for new data. */
+  /** Its path's rate cap holds it back now (set with `eligible`, for eligible and probing subflows): no room. */
   rateBlocked = false;
   /** Bytes the scheduler gave it: new data, reinjections and redundant copies. */
   scheduledBytes = 0;

@@ -15,6 +15,7 @@
  */
 import type { TcpStats } from '../tcp/tcp-types.js';
 import { LossEstimator } from '../tcp/loss-estimator.js';
+import { Sustained } from '../tcp/sustained.js';
 import { WindowedExtreme } from '../tcp/windowed-extreme.js';
 
 export type PathVerdict = 'good' | 'degraded' | 'bad';
@@ -93,9 +94,9 @@ export class PathQuality {
   // Progress and verdict.
   private progressAt = 0;
   private inFlight = 0;
-  private lossHighSince = NaN;
-  private calmSince = NaN;
-  private cleanSince = NaN;
+  private readonly lossHigh = new Sustained();
+  private readonly calm = new Sustained();
+  private readonly clean = new Sustained();
   private current: PathVerdict = 'good';
   private changedAt = 0;
 
@@ -160,7 +161,9 @@ export class PathQuality {
     this.loss.reset();
     this.capacity.reset();
     this.minRtt.reset();
-    this.lossHighSince = this.calmSince = this.cleanSince = NaN;
+    this.lossHigh.reset();
+    this.calm.reset();
+    this.clean.reset();
     this.current = 'good';
   }
 
@@ -218,21 +221,12 @@ export class PathQuality {
   private judge(now: number): void {
     const o = this.o;
     const loss = this.loss.value;
-    if (loss > o.badLoss) {
-      if (Number.isNaN(this.lossHighSince)) this.lossHighSince = now;
-    } else this.lossHighSince = NaN;
     const stalled = this.stalledMs(now);
     const limit = this.stallLimitMs;
-    const bad = (!Number.isNaN(this.lossHighSince) && now - this.lossHighSince >= o.badLossSustainMs) || stalled > limit;
-    const calm = loss <= o.badLossExit && stalled <= limit;
-    const clean = loss <= o.goodLoss && stalled <= limit / 2;
+    const bad = this.lossHigh.check(now, loss > o.badLoss, o.badLossSustainMs) || stalled > limit;
     const degraded = loss > o.degradedLoss || stalled > limit / 2;
-    if (!calm) this.calmSince = NaN;
-    else if (Number.isNaN(this.calmSince)) this.calmSince = now;
-    if (!clean) this.cleanSince = NaN;
-    else if (Number.isNaN(this.cleanSince)) this.cleanSince = now;
-    const cleanLong = !Number.isNaN(this.cleanSince) && now - this.cleanSince >= o.recoverMs;
-    const calmLong = !Number.isNaN(this.calmSince) && now - this.calmSince >= o.recoverMs;
+    const calmLong = this.calm.check(now, loss <= o.badLossExit && stalled <= limit, o.recoverMs);
+    const cleanLong = this.clean.check(now, loss <= o.goodLoss && stalled <= limit / 2, o.recoverMs);
     let next = this.current;
     if (bad) next = 'bad';
     else if (this.current === 'bad') next = cleanLong ? 'good' : calmLong ? 'degraded' : 'bad';

@@ -69,7 +69,7 @@ export class LossEstimator {
     this.lastAt = now;
     if (tx === 0 && this.pendingTx === 0) {
       // Idle: no evidence either way; the estimate fades.
-      if (dt > 0) this.ewma *= Math.exp(-dt / this.o.idleDecayMs);
+      if (dt > 0 && this.ewma > 0) this.ewma *= Math.exp(-dt / this.o.idleDecayMs);
       this.pendingSince = this.lastSampleAt = now;
       return;
     }
